@@ -1,0 +1,39 @@
+"""The ``lawm`` command line. Each module in ``COMMAND_MODULES`` adds its commands through
+``register(commands, train_commands)``; implementations import their heavy modules lazily."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from lawm.errors import LawmError
+
+COMMAND_MODULES = ["lawm.cli.data", "lawm.cli.behaviour", "lawm.cli.evaluate"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lawm", description="Latent-action world models for offline RL "
+                                     "from trajectories that mostly carry no actions.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train = commands.add_parser("train", help="train a method on a dataset into a run folder",
+                                description="Train a method on a dataset; rerunning with the same --run resumes.")
+    train_commands = train.add_subparsers(dest="method", required=True, metavar="METHOD")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands, train_commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except LawmError as error:
+        print(f"lawm: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lawm: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

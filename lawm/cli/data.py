@@ -1,0 +1,71 @@
+"""``lawm data``: make, inspect and relabel dataset files."""
+from __future__ import annotations
+
+import json
+
+
+def register(commands, train_commands) -> None:
+    data = commands.add_parser("data", help="make, inspect and relabel datasets",
+                               description="Make, inspect and relabel dataset files.")
+    sub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+
+    random = sub.add_parser("random", help="a dataset from the uniform-random policy")
+    random.add_argument("task", help="a dm_control task such as walker-walk")
+    random.add_argument("--episodes", type=int, default=20, help="number of episodes (default 20)")
+    random.add_argument("--seed", type=int, default=0, help="seed of the policy, the episodes and the label split")
+    random.add_argument("--label-fraction", type=float, default=0.05,
+                        help="share of episodes that keep their actions (default 0.05)")
+    random.add_argument("--out", required=True, help="the .h5 file to write")
+    random.set_defaults(run=_random)
+
+    stats = sub.add_parser("stats", help="return statistics in the layout of the paper's Table 4")
+    stats.add_argument("file", help="a dataset file")
+    stats.add_argument("--plot", help="also write a histogram of episode returns to this PNG file")
+    stats.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    stats.set_defaults(run=_stats)
+
+    relabel = sub.add_parser("relabel", help="a new split of labeled and action-free episodes")
+    relabel.add_argument("file", help="a dataset file")
+    relabel.add_argument("--label-fraction", type=float, required=True, help="share of labeled episodes")
+    relabel.add_argument("--seed", type=int, default=0, help="seed of the split")
+    relabel.add_argument("--out", required=True, help="the .h5 file to write")
+    relabel.set_defaults(run=_relabel)
+
+
+def _random(args) -> None:
+    from lawm.data import Dataset, UniformPolicy, collect, label_split
+    from lawm.envs import Env
+    from lawm.errors import LawmError
+
+    if args.episodes < 1:
+        raise LawmError(f"--episodes must be at least 1, got {args.episodes}")
+    label_split(args.episodes, args.label_fraction, args.seed)  # refuse a bad fraction before rolling out
+    env = Env(args.task)
+    policy = UniformPolicy(env.action_low, env.action_high, args.seed)
+    rollouts = collect(args.task, policy, args.episodes, args.seed, description=f"random {args.task}")
+    dataset = Dataset.from_rollouts(args.task, *rollouts, label_fraction=args.label_fraction, label_seed=args.seed,
+                                    action_low=env.action_low, action_high=env.action_high, recipe="random",
+                                    behaviour_seed=args.seed, behaviour={"policy": "uniform-random"})
+    dataset.save(args.out)
+    print(f"wrote {args.out}: {len(dataset.episodes)} episodes, {int(dataset.label_mask.sum())} labeled")
+
+
+def _stats(args) -> None:
+    from lawm.data import Dataset
+    from lawm.data.report import format_stats, plot_returns
+
+    dataset = Dataset.load(args.file)
+    stats = dataset.stats()
+    print(json.dumps(stats) if args.json else format_stats(args.file, dataset.env_id, dataset.recipe, stats))
+    if args.plot:
+        plot_returns({f"{dataset.env_id} {dataset.recipe}": dataset.returns}, args.plot)
+        if not args.json:
+            print(f"wrote {args.plot}")
+
+
+def _relabel(args) -> None:
+    from lawm.data import Dataset
+
+    dataset = Dataset.load(args.file).relabel(args.label_fraction, args.seed)
+    dataset.save(args.out)
+    print(f"wrote {args.out}: {len(dataset.episodes)} episodes, {int(dataset.label_mask.sum())} labeled")

@@ -1,0 +1,1 @@
+"""Pieces every algorithm shares: atomic files, configs, run folders and the training loop."""

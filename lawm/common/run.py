@@ -1,0 +1,115 @@
+"""The run folder of design section 3: config, metrics, checkpoints and results, resumable.
+
+``runs/<name>/config.json`` holds the resolved config; ``metrics.jsonl`` one JSON object per logged step
+(mirrored to TensorBoard under ``tb/`` where it is installed); ``checkpoint.pt`` the full training state,
+written atomically; ``eval.json`` and other results beside them. Opening a folder that already holds a
+config resumes it, provided the config is the same.
+"""
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lawm.common.files import atomic_path, write_json
+from lawm.errors import LawmError
+
+
+def rng_state() -> dict:
+    return dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate())
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    np.random.set_state(state["numpy"])
+    random.setstate(state["python"])
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class RunFolder:
+    """One training run on disk."""
+
+    def __init__(self, path: str | Path, config: dict[str, Any]):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        saved = self.path / "config.json"
+        if saved.exists():
+            _check_same_config(saved, json.loads(json.dumps(config)))
+        else:
+            write_json(saved, config)
+        self.config = config
+        self._tensorboard = None
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.path / "checkpoint.pt"
+
+    def load_checkpoint(self) -> dict | None:
+        """The saved training state, or None for a fresh run."""
+        if not self.checkpoint_path.exists():
+            return None
+        try:
+            return torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
+        except Exception as error:  # noqa: BLE001 (any unreadable checkpoint gets the same sentence)
+            raise LawmError(f"checkpoint {self.checkpoint_path} cannot be read ({error})") from None
+
+    def save_checkpoint(self, state: dict) -> None:
+        with atomic_path(self.checkpoint_path) as tmp:
+            torch.save(state, tmp)
+
+    def forget_metrics_after(self, step: int) -> None:
+        """Drop metric lines past ``step`` (written after the checkpoint a resumed run starts from)."""
+        metrics = self.path / "metrics.jsonl"
+        if metrics.exists():
+            lines = [line for line in metrics.read_text().splitlines() if json.loads(line)["step"] <= step]
+            with atomic_path(metrics) as tmp:
+                tmp.write_text("".join(line + "\n" for line in lines))
+
+    def log(self, step: int, metrics: dict[str, float]) -> None:
+        """Append one line to ``metrics.jsonl`` and, where available, TensorBoard scalars."""
+        row = {"step": step, **{k: float(v) for k, v in metrics.items()}}
+        with open(self.path / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(row) + "\n")
+        writer = self._writer()
+        if writer is not None:
+            for key, value in metrics.items():
+                writer.add_scalar(key, float(value), step)
+            writer.flush()
+
+    def _writer(self):
+        if self._tensorboard is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                self._tensorboard = False
+            else:
+                self._tensorboard = SummaryWriter(str(self.path / "tb"))
+        return self._tensorboard or None
+
+    def metrics(self) -> list[dict]:
+        path = self.path / "metrics.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def write_result(self, name: str, obj) -> None:
+        write_json(self.path / name, obj)
+
+    def close(self) -> None:
+        if self._tensorboard:
+            self._tensorboard.close()
+
+
+def _check_same_config(saved_path: Path, config: dict) -> None:
+    saved = json.loads(saved_path.read_text())
+    for key in sorted(set(saved) | set(config)):
+        if saved.get(key) != config.get(key):
+            raise LawmError(f"run folder {saved_path.parent} was made with {key}={saved.get(key)!r}, not "
+                            f"{config.get(key)!r}; use another --run folder or the same settings to resume")

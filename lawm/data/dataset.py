@@ -1,0 +1,273 @@
+"""Trajectory datasets: episodes with or without actions, the label mask m(tau) of Eq. (10), and the file.
+
+The file is HDF5 (design section 3): ``episodes/<index>/{observations [T+1, D], rewards [T], actions [T, A]}``
+where ``actions`` exists only for labeled episodes, ``diagnostics_true_actions/<index>`` keeps the actions of
+unlabeled episodes for diagnostics and oracles only, and the root attributes carry the metadata.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from lawm.envs import Env
+from lawm.errors import LawmError
+
+FORMAT = "lawm-dataset"
+FORMAT_VERSION = 1
+DIAGNOSTICS_GROUP = "diagnostics_true_actions"
+_REQUIRED_ATTRS = ("format_version", "env_id", "recipe", "behaviour_seed", "label_fraction", "label_seed",
+                   "labeled_episodes", "action_low", "action_high", "observation_low", "observation_high")
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One trajectory; ``actions`` is None when it is unlabeled, ``true_actions`` is for diagnostics only."""
+
+    observations: np.ndarray  # [T+1, obs_dim], the last one is the final observation
+    rewards: np.ndarray  # [T]
+    actions: np.ndarray | None = None  # [T, act_dim] where labeled
+    true_actions: np.ndarray | None = None  # [T, act_dim]: never read by training code, only by diagnostics
+
+    @property
+    def labeled(self) -> bool:
+        return self.actions is not None
+
+    @property
+    def length(self) -> int:
+        return len(self.rewards)
+
+    @property
+    def known_actions(self) -> np.ndarray | None:
+        """The labels if present, else the diagnostics copy (oracles and diagnostics only)."""
+        return self.actions if self.actions is not None else self.true_actions
+
+
+def label_split(num_episodes: int, fraction: float, seed: int) -> np.ndarray:
+    """Which episodes keep their actions: a deterministic mask with round(fraction * n) labeled episodes,
+    at least one whenever the fraction is above zero."""
+    if not 0.0 <= fraction <= 1.0:
+        raise LawmError(f"the label fraction must lie in [0, 1], got {fraction}")
+    count = 0 if fraction == 0 else min(num_episodes, max(1, round(fraction * num_episodes)))
+    mask = np.zeros(num_episodes, bool)
+    mask[np.random.default_rng(seed).permutation(num_episodes)[:count]] = True
+    return mask
+
+
+@functools.lru_cache(maxsize=None)
+def _task_dims(env_id: str) -> tuple[int, int]:
+    env = Env(env_id)
+    return env.observation_dim, env.action_dim
+
+
+class Dataset:
+    """Episodes of one task plus the metadata of how they were made."""
+
+    def __init__(self, env_id: str, episodes: list[Episode], *, action_low, action_high, recipe: str = "",
+                 behaviour_seed: int = 0, label_fraction: float = 0.0, label_seed: int = 0,
+                 behaviour: dict | None = None):
+        if not episodes:
+            raise LawmError(f"a {env_id} dataset needs at least one episode")
+        self.env_id, self.episodes, self.recipe = env_id, episodes, recipe
+        self.action_low = np.asarray(action_low, np.float32)
+        self.action_high = np.asarray(action_high, np.float32)
+        self.behaviour_seed, self.label_fraction, self.label_seed = behaviour_seed, label_fraction, label_seed
+        self.behaviour = behaviour or {}
+
+    @classmethod
+    def from_rollouts(cls, env_id: str, observations: list, rewards: list, actions: list, *, label_fraction: float,
+                      label_seed: int, **metadata) -> Dataset:
+        """Split freshly collected, fully labeled episodes into labeled and action-free ones."""
+        mask = label_split(len(observations), label_fraction, label_seed)
+        episodes = [Episode(o, r, a if keep else None, None if keep else a)
+                    for o, r, a, keep in zip(observations, rewards, actions, mask)]
+        return cls(env_id, episodes, label_fraction=label_fraction, label_seed=label_seed, **metadata)
+
+    # -- views ------------------------------------------------------------------------------------------
+    @property
+    def label_mask(self) -> np.ndarray:
+        """m(tau) of Eq. (10), one bool per episode."""
+        return np.array([e.labeled for e in self.episodes])
+
+    @property
+    def observation_dim(self) -> int:
+        return self.episodes[0].observations.shape[1]
+
+    @property
+    def action_dim(self) -> int:
+        return len(self.action_low)
+
+    @property
+    def num_transitions(self) -> int:
+        return sum(e.length for e in self.episodes)
+
+    @property
+    def returns(self) -> np.ndarray:
+        return np.array([e.rewards.sum() for e in self.episodes], np.float64)
+
+    def observation_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        observations = np.concatenate([e.observations for e in self.episodes])
+        return observations.min(0), observations.max(0)
+
+    def _with(self, episodes: list[Episode], **changes) -> Dataset:
+        fields = dict(action_low=self.action_low, action_high=self.action_high, recipe=self.recipe,
+                      behaviour_seed=self.behaviour_seed, label_fraction=self.label_fraction,
+                      label_seed=self.label_seed, behaviour=self.behaviour)
+        return Dataset(self.env_id, episodes, **{**fields, **changes})
+
+    def relabel(self, fraction: float, seed: int) -> Dataset:
+        """A new label split; needs every episode's actions (labels or the diagnostics copy)."""
+        missing = [i for i, e in enumerate(self.episodes) if e.known_actions is None]
+        if missing:
+            raise LawmError(f"episode {missing[0]} has neither actions nor diagnostic true actions, so the "
+                            "dataset cannot be relabeled")
+        mask = label_split(len(self.episodes), fraction, seed)
+        episodes = [replace(e, actions=e.known_actions if keep else None, true_actions=None if keep else e.known_actions)
+                    for e, keep in zip(self.episodes, mask)]
+        return self._with(episodes, label_fraction=fraction, label_seed=seed)
+
+    def labeled_only(self) -> Dataset:
+        """The labeled episodes alone (what action-conditioned baselines may train on)."""
+        episodes = [e for e in self.episodes if e.labeled]
+        if not episodes:
+            raise LawmError(f"this {self.env_id} dataset has no labeled episodes")
+        return self._with(episodes, label_fraction=1.0)
+
+    def oracle(self) -> Dataset:
+        """Every episode labeled with its true actions: the oracle baselines' view of the data."""
+        return self.relabel(1.0, self.label_seed)
+
+    def stats(self) -> dict:
+        """The columns of the paper's Table 4 for episode returns, plus counts."""
+        r = self.returns
+        p25, median, p75 = np.percentile(r, [25, 50, 75])
+        return dict(mean=float(r.mean()), std=float(r.std()), min=float(r.min()), p25=float(p25),
+                    median=float(median), p75=float(p75), max=float(r.max()), episodes=len(self.episodes),
+                    labeled=int(self.label_mask.sum()), transitions=self.num_transitions)
+
+    # -- file -------------------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> None:
+        """Write atomically: a temporary file beside ``path``, renamed into place once complete."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            with h5py.File(tmp, "w") as f:
+                self._write(f)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def _write(self, f: h5py.File) -> None:
+        low, high = self.observation_bounds()
+        attrs = dict(format=FORMAT, format_version=FORMAT_VERSION, env_id=self.env_id, recipe=self.recipe,
+                     behaviour_seed=self.behaviour_seed, label_fraction=self.label_fraction,
+                     label_seed=self.label_seed, labeled_episodes=np.flatnonzero(self.label_mask),
+                     action_low=self.action_low, action_high=self.action_high, observation_low=low,
+                     observation_high=high, return_stats=json.dumps(self.stats()),
+                     behaviour=json.dumps(self.behaviour))
+        f.attrs.update(attrs)
+        for i, e in enumerate(self.episodes):
+            group = f.create_group(f"episodes/{i:05d}")
+            group["observations"] = e.observations.astype(np.float32)
+            group["rewards"] = e.rewards.astype(np.float32)
+            if e.actions is not None:
+                group["actions"] = e.actions.astype(np.float32)
+            if e.true_actions is not None:
+                f[f"{DIAGNOSTICS_GROUP}/{i:05d}"] = e.true_actions.astype(np.float32)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Dataset:
+        """Read and validate; any defect raises one sentence naming the file, the episode and the field."""
+        path = Path(path)
+        if not path.is_file():
+            raise LawmError(f"dataset file {path} does not exist")
+        try:
+            with h5py.File(path, "r") as f:
+                return _read(path, f)
+        except LawmError:
+            raise
+        except (OSError, KeyError, ValueError, TypeError) as error:
+            raise LawmError(f"dataset file {path} is truncated or corrupt ({error})") from None
+
+
+def _read(path: Path, f: h5py.File) -> Dataset:
+    if f.attrs.get("format") != FORMAT:
+        raise LawmError(f"{path} is not a lawm dataset file (its 'format' attribute is not '{FORMAT}')")
+    for name in _REQUIRED_ATTRS:
+        if name not in f.attrs:
+            raise LawmError(f"{path} is missing the metadata field '{name}'")
+    if int(f.attrs["format_version"]) != FORMAT_VERSION:
+        raise LawmError(f"{path} has format version {f.attrs['format_version']}, but this lawm reads version "
+                        f"{FORMAT_VERSION}")
+    env_id = str(f.attrs["env_id"])
+    obs_dim, act_dim = _task_dims(env_id)
+    check = _Checker(path, obs_dim, act_dim, f.attrs["action_low"], f.attrs["action_high"],
+                     f.attrs["observation_low"], f.attrs["observation_high"])
+    if "episodes" not in f or not len(f["episodes"]):
+        raise LawmError(f"{path} has no episodes")
+    names = sorted(f["episodes"])
+    labeled = set(int(i) for i in f.attrs["labeled_episodes"])
+    diagnostics = f.get(DIAGNOSTICS_GROUP, {})
+    episodes = [check.episode(i, f["episodes"][name], i in labeled, diagnostics.get(name))
+                for i, name in enumerate(names)]
+    return Dataset(env_id, episodes, action_low=check.action_low, action_high=check.action_high,
+                   recipe=str(f.attrs["recipe"]), behaviour_seed=int(f.attrs["behaviour_seed"]),
+                   label_fraction=float(f.attrs["label_fraction"]), label_seed=int(f.attrs["label_seed"]),
+                   behaviour=json.loads(f.attrs.get("behaviour", "{}")))
+
+
+class _Checker:
+    """Validates one episode at a time against the task's dimensions and the file's bounds."""
+
+    def __init__(self, path, obs_dim, act_dim, action_low, action_high, observation_low, observation_high):
+        self.path, self.obs_dim, self.act_dim = path, obs_dim, act_dim
+        self.action_low = self._bound("action_low", action_low, act_dim)
+        self.action_high = self._bound("action_high", action_high, act_dim)
+        self.observation_low = self._bound("observation_low", observation_low, obs_dim)
+        self.observation_high = self._bound("observation_high", observation_high, obs_dim)
+
+    def _bound(self, name, value, dim) -> np.ndarray:
+        value = np.asarray(value, np.float32)
+        if value.shape != (dim,) or not np.all(np.isfinite(value)):
+            raise LawmError(f"{self.path}: the metadata field '{name}' must be {dim} finite numbers")
+        return value
+
+    def _array(self, where: str, field: str, node, shape: tuple) -> np.ndarray:
+        if node is None:
+            raise LawmError(f"{self.path}: {where} has no '{field}' field")
+        array = node[()]
+        if array.dtype != np.float32:
+            raise LawmError(f"{self.path}: {where} field '{field}' has dtype {array.dtype}, expected float32")
+        if array.shape != shape:
+            raise LawmError(f"{self.path}: {where} field '{field}' has shape {array.shape}, expected {shape}")
+        if not np.all(np.isfinite(array)):
+            raise LawmError(f"{self.path}: {where} field '{field}' contains NaN or infinite values")
+        return array
+
+    def _within(self, where, field, array, low, high):
+        if np.any(array < low - 1e-5) or np.any(array > high + 1e-5):
+            raise LawmError(f"{self.path}: {where} field '{field}' lies outside the bounds in the metadata")
+
+    def episode(self, index: int, group, labeled: bool, true_actions) -> Episode:
+        where = f"episode {index}"
+        rewards = group.get("rewards")
+        steps = rewards.shape[0] if rewards is not None and rewards.ndim == 1 else 0
+        rewards = self._array(where, "rewards", rewards, (max(steps, 1),))
+        observations = self._array(where, "observations", group.get("observations"), (steps + 1, self.obs_dim))
+        self._within(where, "observations", observations, self.observation_low, self.observation_high)
+        if labeled != ("actions" in group):
+            state = "lists it as labeled but it has no" if labeled else "lists it as unlabeled but it has an"
+            raise LawmError(f"{self.path}: the metadata field 'labeled_episodes' {state} 'actions' field "
+                            f"in {where}")
+        actions = self._array(where, "actions", group["actions"], (steps, self.act_dim)) if labeled else None
+        if actions is not None:
+            self._within(where, "actions", actions, self.action_low, self.action_high)
+        if true_actions is not None:
+            true_actions = self._array(where, DIAGNOSTICS_GROUP, true_actions, (steps, self.act_dim))
+        return Episode(observations, rewards, actions, true_actions)
