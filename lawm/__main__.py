@@ -1,0 +1,5 @@
+import sys
+
+from lawm.cli import main
+
+sys.exit(main())
