@@ -16,20 +16,20 @@ def register(commands, train_commands) -> None:
     random.add_argument("--label-fraction", type=float, default=0.05,
                         help="share of episodes that keep their actions (default 0.05)")
     random.add_argument("--out", required=True, help="the .h5 file to write")
-    random.set_defaults(run=_random)
+    random.set_defaults(handler=_random)
 
     stats = sub.add_parser("stats", help="return statistics in the layout of the paper's Table 4")
     stats.add_argument("file", help="a dataset file")
     stats.add_argument("--plot", help="also write a histogram of episode returns to this PNG file")
     stats.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    stats.set_defaults(run=_stats)
+    stats.set_defaults(handler=_stats)
 
     relabel = sub.add_parser("relabel", help="a new split of labeled and action-free episodes")
     relabel.add_argument("file", help="a dataset file")
     relabel.add_argument("--label-fraction", type=float, required=True, help="share of labeled episodes")
     relabel.add_argument("--seed", type=int, default=0, help="seed of the split")
     relabel.add_argument("--out", required=True, help="the .h5 file to write")
-    relabel.set_defaults(run=_relabel)
+    relabel.set_defaults(handler=_relabel)
 
 
 def _random(args) -> None:
