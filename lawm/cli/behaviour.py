@@ -18,6 +18,12 @@ def register(commands, train_commands) -> None:
         agent.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                            help="override a config field, e.g. --set steps=200000")
         agent.set_defaults(handler=_train)
+    export = sub.add_parser("export", help="copy the snapshots the recipes use out of a run folder",
+                            description="Copy the snapshots the dataset recipes use (half-precision actors) and "
+                                        "their manifest from a behaviour run folder into a policies folder.")
+    export.add_argument("run_dir", help="a folder made by 'lawm behaviour sac' or 'lawm behaviour explore'")
+    export.add_argument("--out", required=True, help="e.g. lawm/assets/policies/walker-walk/sac")
+    export.set_defaults(handler=_export)
 
 
 def _train(args) -> None:
@@ -31,3 +37,10 @@ def _train(args) -> None:
     config = build(BehaviourConfig, PRESETS, args.preset, overrides)
     snapshots = train_behaviour(config, args.run)
     print(f"snapshots and their returns: {snapshots / 'manifest.json'}")
+
+
+def _export(args) -> None:
+    from lawm.data.recipes import export_snapshots
+
+    files = export_snapshots(args.run_dir, args.out)
+    print(f"copied {len(files)} snapshots to {args.out}")
