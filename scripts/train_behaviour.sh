@@ -10,8 +10,9 @@ case "$lane" in
     lawm behaviour sac cheetah-run --run "$runs/cheetah-run-sac" --set steps=750000 ;;
   others)
     lawm behaviour sac walker-walk --run "$runs/walker-walk-sac" --set steps=150000
+    lawm behaviour explore walker-walk --run "$runs/walker-walk-explore" --set steps=100000
     lawm behaviour sac hopper-stand --run "$runs/hopper-stand-sac" --set steps=300000
-    for task in walker-walk cheetah-run hopper-stand; do
+    for task in hopper-stand cheetah-run; do
       lawm behaviour explore "$task" --run "$runs/$task-explore" --set steps=100000
     done ;;
   *) echo "lane must be cheetah or others" >&2; exit 2 ;;
