@@ -58,9 +58,8 @@ class ReferenceSAC:
                     tp.mul_(1 - self.config.tau).add_(self.config.tau * p)
 
 
-def updates_per_second(agent, batches, seconds: float) -> float:
-    for batch in batches[:20]:  # warm-up
-        agent.update(*batch)
+def timed_burst(agent, batches, seconds: float) -> float:
+    """Updates per second over one burst of about ``seconds``."""
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         agent.update(*batches[count % len(batches)])
@@ -68,20 +67,35 @@ def updates_per_second(agent, batches, seconds: float) -> float:
     return count / (time.perf_counter() - start)
 
 
+def compare(agents: dict, batches, rounds: int, seconds: float) -> dict[str, list[float]]:
+    """Alternate short bursts of each agent so that load from other processes hits all of them alike."""
+    for agent in agents.values():
+        timed_burst(agent, batches, 0.3)  # warm-up
+    rates = {name: [] for name in agents}
+    for _ in range(rounds):
+        for name, agent in agents.items():
+            rates[name].append(timed_burst(agent, batches, seconds))
+    return rates
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=1.0, help="length of one burst")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     obs_dim, action_dim, config = 24, 6, SACConfig()  # walker-walk sizes
     batches = [(torch.randn(256, obs_dim), torch.rand(256, action_dim) * 2 - 1, torch.rand(256),
                 torch.randn(256, obs_dim)) for _ in range(50)]
-    reference = updates_per_second(ReferenceSAC(obs_dim, action_dim, config), batches, args.seconds)
-    ours = updates_per_second(SAC(obs_dim, action_dim, config), batches, args.seconds)
-    print(f"SAC updates/s at batch 256, {args.threads} thread(s): reference {reference:.0f}, lawm {ours:.0f}, "
-          f"ratio {ours / reference:.2f}x")
+    rates = compare({"reference": ReferenceSAC(obs_dim, action_dim, config), "lawm": SAC(obs_dim, action_dim, config)},
+                    batches, args.rounds, args.seconds)
+    reference, ours = (float(np.median(rates[k])) for k in ("reference", "lawm"))
+    ratios = np.array(rates["lawm"]) / np.array(rates["reference"])
+    print(f"SAC updates/s at batch 256, {args.threads} thread(s), median of {args.rounds} interleaved bursts: "
+          f"reference {reference:.0f}, lawm {ours:.0f}; ratio {np.median(ratios):.2f}x "
+          f"(rounds {ratios.min():.2f}-{ratios.max():.2f})")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ def test_help_lists_every_command():
     out = run_lawm("--help").stdout
     for command in ("data", "train", "eval", "behaviour"):
         assert command in out
-    for sub in (["data", "random"], ["data", "stats"], ["data", "relabel"], ["behaviour", "sac"], ["eval"]):
+    for sub in (["data", "random"], ["data", "make"], ["data", "stats"], ["data", "table"], ["data", "relabel"],
+                ["behaviour", "sac"], ["behaviour", "explore"], ["behaviour", "export"], ["eval"]):
         assert "usage: lawm" in run_lawm(*sub, "--help").stdout
 
 
@@ -18,7 +19,7 @@ def test_random_stats_plot_relabel(tmp_path):
     assert "3 episodes, 1 labeled" in run_lawm("data", "random", "pendulum-swingup", "--episodes", "3",
                                                 "--out", data).stdout
     table = run_lawm("data", "stats", data, "--plot", plot).stdout
-    assert "| mean | std | min | p25 | median | p75 | max |" in table
+    assert "| task | dataset | mean | std | min | p25 | median | p75 | max |" in table
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     stats = json.loads(run_lawm("data", "stats", data, "--json").stdout)
     assert set(stats) == {"mean", "std", "min", "p25", "median", "p75", "max", "episodes", "labeled", "transitions"}
@@ -26,6 +27,9 @@ def test_random_stats_plot_relabel(tmp_path):
     assert stats["min"] <= stats["p25"] <= stats["median"] <= stats["p75"] <= stats["max"]
     run_lawm("data", "relabel", data, "--label-fraction", "1", "--out", relabeled)
     assert json.loads(run_lawm("data", "stats", relabeled, "--json").stdout)["labeled"] == 3
+    markdown, grid = tmp_path / "t.md", tmp_path / "g.png"
+    run_lawm("data", "table", data, relabeled, "--markdown", markdown, "--plot", grid)
+    assert markdown.read_text().count("| pendulum-swingup | random |") == 2 and grid.exists()
 
 
 def _assert_one_sentence_error(result, *fragments):

@@ -38,6 +38,14 @@ def register(commands, train_commands) -> None:
     make.add_argument("--out", required=True, help="the .h5 file to write")
     make.set_defaults(handler=_make)
 
+    table = sub.add_parser("table", help="Table 4 and Figure 3 of several datasets",
+                           description="Return statistics of several datasets as one markdown table (the "
+                                       "paper's Table 4 layout) and a grid of histograms (its Figure 3).")
+    table.add_argument("files", nargs="+", help="dataset files")
+    table.add_argument("--markdown", help="also write the table to this .md file")
+    table.add_argument("--plot", help="also write the histograms to this PNG file")
+    table.set_defaults(handler=_table)
+
     relabel = sub.add_parser("relabel", help="a new split of labeled and action-free episodes")
     relabel.add_argument("file", help="a dataset file")
     relabel.add_argument("--label-fraction", type=float, required=True, help="share of labeled episodes")
@@ -77,15 +85,30 @@ def _make(args) -> None:
 
 def _stats(args) -> None:
     from lawm.data import Dataset
-    from lawm.data.report import format_stats, plot_returns
+    from lawm.data.report import plot_returns, stats_table
 
     dataset = Dataset.load(args.file)
     stats = dataset.stats()
-    print(json.dumps(stats) if args.json else format_stats(args.file, dataset.env_id, dataset.recipe, stats))
+    print(json.dumps(stats) if args.json else f"{args.file}\n" + stats_table([(dataset.env_id, dataset.recipe, stats)]))
     if args.plot:
-        plot_returns({f"{dataset.env_id} {dataset.recipe}": dataset.returns}, args.plot)
+        plot_returns({(dataset.env_id, dataset.recipe): dataset.returns}, args.plot)
         if not args.json:
             print(f"wrote {args.plot}")
+
+
+def _table(args) -> None:
+    from lawm.common.files import atomic_path
+    from lawm.data import Dataset
+    from lawm.data.report import plot_returns, stats_table
+
+    datasets = [Dataset.load(f) for f in args.files]
+    table = stats_table([(d.env_id, d.recipe, d.stats()) for d in datasets])
+    print(table)
+    if args.markdown:
+        with atomic_path(args.markdown) as tmp:
+            tmp.write_text(table + "\n")
+    if args.plot:
+        plot_returns({(d.env_id, d.recipe): d.returns for d in datasets}, args.plot)
 
 
 def _relabel(args) -> None:
