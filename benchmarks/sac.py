@@ -89,13 +89,14 @@ def main() -> None:
     obs_dim, action_dim, config = 24, 6, SACConfig()  # walker-walk sizes
     batches = [(torch.randn(256, obs_dim), torch.rand(256, action_dim) * 2 - 1, torch.rand(256),
                 torch.randn(256, obs_dim)) for _ in range(50)]
-    rates = compare({"reference": ReferenceSAC(obs_dim, action_dim, config), "lawm": SAC(obs_dim, action_dim, config)},
-                    batches, args.rounds, args.seconds)
-    reference, ours = (float(np.median(rates[k])) for k in ("reference", "lawm"))
-    ratios = np.array(rates["lawm"]) / np.array(rates["reference"])
-    print(f"SAC updates/s at batch 256, {args.threads} thread(s), median of {args.rounds} interleaved bursts: "
-          f"reference {reference:.0f}, lawm {ours:.0f}; ratio {np.median(ratios):.2f}x "
-          f"(rounds {ratios.min():.2f}-{ratios.max():.2f})")
+    agents = {"reference": ReferenceSAC(obs_dim, action_dim, config), "lawm": SAC(obs_dim, action_dim, config),
+              "lawm bf16": SAC(obs_dim, action_dim, SACConfig(bf16=True))}
+    rates = compare(agents, batches, args.rounds, args.seconds)
+    print(f"SAC updates/s at batch 256, {args.threads} thread(s), median of {args.rounds} interleaved bursts:")
+    for name, values in rates.items():
+        ratios = np.array(values) / np.array(rates["reference"])
+        print(f"  {name:10s} {np.median(values):6.0f} updates/s   ratio to reference {np.median(ratios):.2f}x "
+              f"(rounds {ratios.min():.2f}-{ratios.max():.2f})")
 
 
 if __name__ == "__main__":
