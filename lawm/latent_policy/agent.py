@@ -157,7 +157,7 @@ class Training:
     def policy_update(self) -> dict:
         """Imagined rollouts from the posterior states of a data batch, through the frozen model."""
         c, model, policy = self.config, self.agent.model.requires_grad_(False), self.agent.policy
-        batch = self.samplers["train"].sample(c.batch_size)
+        batch = self.samplers["train"].sample(c.policy_batch_size)
         with torch.autocast("cpu", torch.bfloat16, enabled=c.bf16):
             with torch.no_grad():
                 states = model.filter(model.embed(batch["observations"]), batch["actions"], batch["labeled"])["states"]

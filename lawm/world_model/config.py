@@ -10,11 +10,11 @@ from dataclasses import dataclass
 @dataclass
 class Config:
     # -- world model (Table 2, "Model") -------------------------------------------------------------------
-    deter: int = 256  # deterministic latent state size (GRU)
+    deter: int = 192  # deterministic latent state size (GRU)
     stoch: int = 32  # stochastic latent state size (Gaussian)
-    embed: int = 256  # observation embedding size
-    hidden: int = 256  # hidden units of the transition and the state posterior
-    units: int = 256  # units of the encoder, decoders, action posterior and learned action prior
+    embed: int = 192  # observation embedding size
+    hidden: int = 192  # hidden units of the transition and the state posterior
+    units: int = 192  # units of the encoder, decoders, action posterior and learned action prior
     layers: int = 2  # layers of the encoder, decoders, action posterior and learned action prior
     idm_layers: int = 3  # layers of the action-free latent action posterior (the inverse dynamics model)
     latent_action: int = 12  # latent action size
@@ -23,14 +23,15 @@ class Config:
     free_nats: float = 1.0  # free nats of the state and latent action KL terms, per step
     model_lr: float = 3e-4  # world model learning rate
     grad_clip: float = 100.0  # gradient norm clip of every optimiser
-    batch_size: int = 32  # windows per batch (model and policy)
-    window: int = 32  # transitions per window
+    batch_size: int = 64  # windows per world model batch
+    window: int = 16  # transitions per window
     model_steps: int = 30_000  # world model gradient steps (phase 1)
     bf16: bool = True  # bfloat16 autocast on CPU for the world model's training pass
     # -- latent-action policy (Table 2, "Agent") ----------------------------------------------------------
     policy_units: int = 256  # units of the policy and value networks
     policy_layers: int = 3  # layers of the policy and value networks
     policy_lr: float = 8e-5  # policy and value learning rate
+    policy_batch_size: int = 16  # windows per policy update; each of their posterior states starts a rollout
     support: float = 1.0  # eps: latent actions lie within mu_p +- eps * sigma_p of the latent action prior
     horizon: int = 5  # imagined rollout length
     gamma: float = 0.99  # discount factor
@@ -48,9 +49,10 @@ class Config:
 
 PRESETS: dict[str, dict] = {
     "tiny": dict(deter=32, stoch=8, embed=32, hidden=32, units=32, latent_action=4, batch_size=8, window=8,
+                 policy_batch_size=4,
                  model_steps=60, policy_steps=20, policy_units=32, log_every=10, diagnostics_every=30,
                  checkpoint_every=20, eval_episodes=1),
     "small": dict(),
-    "paper": dict(deter=512, stoch=64, embed=512, hidden=640, units=512, batch_size=64, window=50,
+    "paper": dict(deter=512, stoch=64, embed=512, hidden=640, units=512, batch_size=64, window=50, policy_batch_size=64,
                   model_steps=100_000, policy_steps=100_000),
 }
