@@ -1,4 +1,5 @@
 """The latent-action world model, C-LAP's latent-action policy and their commands, at the tiny preset."""
+import contextlib
 import json
 import os
 import subprocess
@@ -15,6 +16,7 @@ from lawm.evaluation import load_policy
 from lawm.latent_policy import CLAP, LAWM
 from lawm.latent_policy.agent import Training
 from lawm.world_model import PRESETS, Config, WorldModel
+from lawm.world_model.deferred import deferred_weight_grads
 
 
 def tiny(**changes) -> Config:
@@ -199,3 +201,24 @@ def test_train_commands_end_to_end(dataset_path, tmp_path):
         assert config["dataset"] == str(dataset_path)
         assert json.loads((run / "eval.json").read_text())["episodes"] == 1
         assert "normalized score" in done.stdout
+
+
+def test_deferred_weight_gradients_equal_the_plain_ones():
+    torch.manual_seed(0)
+    cell, head = torch.nn.Linear(8, 8), torch.nn.Sequential(torch.nn.Linear(8, 4, bias=False), torch.nn.Tanh())
+    inputs = torch.randn(6, 3, 8)
+
+    def grads(deferred: bool):
+        cell.zero_grad(), head.zero_grad()
+        with deferred_weight_grads([cell, head], steps=6) if deferred else contextlib.nullcontext():
+            h, total = torch.zeros(3, 8), 0
+            for x in inputs[:5]:  # fewer calls than steps is allowed
+                h = torch.tanh(cell(x + h))
+                total = total + head(h).square().sum()
+        total.backward()
+        return [p.grad.clone() for p in (*cell.parameters(), *head.parameters())], total.detach()
+
+    (deferred, value), (plain, plain_value) = grads(True), grads(False)
+    assert torch.allclose(value, plain_value)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(deferred, plain))
+    assert "forward" not in vars(cell)  # the layers are restored

@@ -18,6 +18,7 @@ from torch import nn
 
 from lawm.common.nets import Normalizer
 from lawm.world_model.config import Config
+from lawm.world_model.deferred import deferred_weight_grads
 from lawm.world_model.rssm import RSSM, Normal, State, net
 
 OPEN_LOOP_HORIZONS = (5, 10, 25, 50)
@@ -77,21 +78,24 @@ class WorldModel(nn.Module):
         A labeled window's transition consumes its actions; an unlabeled one's consumes the action decoded
         from u_t ~ q(u_t | s_t, o_{t+1}) (Eq. 6), so that gradients reach the IDM through the dynamics.
         """
-        state, action = self.rssm.initial(len(embeds))
-        state, posterior = self.rssm.observe(state, action, embeds[:, 0], sample)
-        states, posteriors, idms, fed = [state], [posterior], [], []
         action_free = not bool(labeled.all())
-        for t in range(embeds.shape[1] - 1):
-            action = actions[:, t]
-            if action_free:
-                idm = Normal.of(self.idm(torch.cat([state.feature, embeds[:, t + 1]], -1)), self.config.min_std)
-                decoded = self.decode_action(state.feature, idm.sample() if sample else idm.mean)
-                action = torch.where(labeled[:, None], action, decoded)
-                idms.append(idm)
-            fed.append(action)
-            state, posterior = self.rssm.observe(state, action, embeds[:, t + 1], sample)
-            states.append(state)
-            posteriors.append(posterior)
+        looped = [self.rssm.inputs, self.rssm.gru, self.rssm.posterior_head, self.idm, self.action_decoder]
+        embeds = embeds.unbind(1)  # one backward node for all steps, not one full-size gradient per slice
+        with deferred_weight_grads(looped, steps=len(embeds)):
+            state, action = self.rssm.initial(len(embeds[0]))
+            state, posterior = self.rssm.observe(state, action, embeds[0], sample)
+            states, posteriors, idms, fed = [state], [posterior], [], []
+            for t in range(len(embeds) - 1):
+                action = actions[:, t]
+                if action_free:
+                    idm = Normal.of(self.idm(torch.cat([state.feature, embeds[t + 1]], -1)), self.config.min_std)
+                    decoded = self.decode_action(state.feature, idm.sample() if sample else idm.mean)
+                    action = torch.where(labeled[:, None], action, decoded)
+                    idms.append(idm)
+                fed.append(action)
+                state, posterior = self.rssm.observe(state, action, embeds[t + 1], sample)
+                states.append(state)
+                posteriors.append(posterior)
 
         def stack(items, cls):
             return cls(*(torch.stack(parts, 1) for parts in zip(*items)))
