@@ -84,10 +84,10 @@ def test_tiny_training_loss_falls_and_diagnostics_are_logged(lawm_run):
 def test_action_free_gradient_reaches_the_idm_through_the_dynamics(dataset):
     model, batch = model_and_batch(dataset)
     batch["labeled"][:] = False
-    terms = model.loss_terms(batch)
+    terms, _ = model.loss_terms(batch)
     # the observation term alone: o_{t+1} -> IDM -> decoded action -> transition -> later states -> decoder
-    assert gradient_norms(terms["observation"].sum(), model.idm) > 0
-    assert gradient_norms(terms["observation"].sum(), model.action_decoder) > 0
+    assert gradient_norms(terms["observation_nll"].sum(), model.idm) > 0
+    assert gradient_norms(terms["observation_nll"].sum(), model.action_decoder) > 0
 
 
 def test_labeled_window_uses_eq7_and_unlabeled_window_eq8(dataset):
@@ -97,13 +97,11 @@ def test_labeled_window_uses_eq7_and_unlabeled_window_eq8(dataset):
 
     def terms(b):
         torch.manual_seed(1)
-        out = model.loss_terms(b)
-        out.pop("fed_actions")
-        return out
+        return model.loss_terms(b)[0]
 
     base = terms(batch)
     labeled_loss, unlabeled_loss = (sum(base.values())[i] for i in (0, 1))
-    assert base["action"][0] != 0 and base["action"][1] == 0  # action reconstruction only in Eq. (7)
+    assert base["action_nll"][0] != 0 and base["action_nll"][1] == 0  # action reconstruction only in Eq. (7)
     # Eq. (7): the action-conditioned posterior q(u | s, a), never the IDM
     assert gradient_norms(labeled_loss, model.action_posterior) > 0
     assert gradient_norms(labeled_loss, model.idm) == 0

@@ -108,8 +108,9 @@ class WorldModel(nn.Module):
         return self.rssm.observe(state, action, self.embed(observation), sample=False)[0]
 
     # -- objective --------------------------------------------------------------------------------------
-    def loss_terms(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Per-window terms of Eq. (9)-(11), each the mean over the window's steps, shape [B].
+    def loss_terms(self, batch: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Per-window terms of Eq. (9)-(11), each the mean over the window's steps, shape [B], and the actions
+        the transitions consumed [B, L, A] (decoded ones in unlabeled windows).
 
         Labeled windows get the action-conditioned ELBO of Eq. (7) (action reconstruction, action KL of
         q(u | s, a)); unlabeled ones the action-free ELBO of Eq. (8) (action KL of q(u | s, o_{t+1}); the
@@ -135,14 +136,14 @@ class WorldModel(nn.Module):
             decoded = self.decode_action(before[rows], posterior.sample())
             action_kl = action_kl.index_put((rows,), posterior.kl(prior[rows]).clamp_min(c.free_nats))
             action_nll = action_nll.index_put((rows,), self.likelihood("action", decoded).nll(actions[rows]).mean(1))
-        return dict(observation=obs_nll.mean(1), reward=reward_nll.mean(1), state_kl=state_kl.mean(1),
-                    action_kl=action_kl.mean(1), action=action_nll, fed_actions=out["actions"].detach())
+        terms = dict(observation_nll=obs_nll.mean(1), reward_nll=reward_nll.mean(1), state_kl=state_kl.mean(1),
+                     action_kl=action_kl.mean(1), action_nll=action_nll)
+        return terms, out["actions"].detach()
 
     def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """L = L_model + L_reward (Eq. 9-11), averaged over the windows, and diagnostics."""
         with torch.autocast("cpu", torch.bfloat16, enabled=self.config.bf16):
-            terms = self.loss_terms(batch)
-        fed = terms.pop("fed_actions")
+            terms, fed = self.loss_terms(batch)
         total = sum(terms.values())
         metrics = {name: value.mean().detach() for name, value in terms.items()}
         metrics["loss"] = total.mean().detach()
