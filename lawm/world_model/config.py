@@ -38,7 +38,7 @@ class Config:
     lam: float = 0.95  # lambda of the lambda-returns
     logprob_scale: float = 0.01  # weight of the policy's log-probability regulariser
     target_tau: float = 0.01  # Polyak rate of the slow value targets
-    policy_steps: int = 20_000  # policy gradient steps (phase 2)
+    policy_steps: int = 10_000  # policy gradient steps (phase 2)
     # -- run ----------------------------------------------------------------------------------------------
     seed: int = 0  # seed of the weights, the batches and the final evaluation
     log_every: int = 100  # steps between metric lines
