@@ -12,6 +12,7 @@ import torch
 from lawm.common.config import build
 from lawm.data import Dataset, UniformPolicy, WindowSampler, collect
 from lawm.envs import Env
+from lawm.errors import LawmError
 from lawm.evaluation import load_policy
 from lawm.latent_policy import CLAP, LAWM
 from lawm.latent_policy.agent import Training
@@ -134,10 +135,13 @@ def test_latent_actions_never_leave_the_support(dataset, agent_cls):
     assert ((actions >= low) & (actions <= high)).all()
 
 
-def test_clap_sees_only_the_labeled_trajectories_unless_oracle(dataset):
+def test_training_data_per_method(dataset):
     assert len(CLAP().training_data(dataset).episodes) == int(dataset.label_mask.sum())
     oracle = CLAP(oracle=True).training_data(dataset)
     assert len(oracle.episodes) == len(dataset.episodes) and oracle.label_mask.all()
+    assert LAWM().training_data(dataset) is dataset
+    with pytest.raises(LawmError, match="labeled trajectory"):
+        LAWM().training_data(dataset.relabel(0.0, 0))
 
 
 def test_resume_after_an_interruption_matches_an_uninterrupted_run(dataset, tmp_path, monkeypatch):

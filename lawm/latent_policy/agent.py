@@ -105,6 +105,12 @@ class LAWM(LatentActionAgent):
 
     algorithm = "lawm"
 
+    def training_data(self, dataset: Dataset) -> Dataset:
+        if not dataset.label_mask.any():
+            raise LawmError(f"LAWM needs at least one labeled trajectory to ground its action decoder, and this "
+                            f"{dataset.env_id} dataset has none")
+        return dataset
+
 
 class CLAP(LatentActionAgent):
     """C-LAP: a learned latent action prior, trained on the labeled trajectories (all of them for the oracle)."""
