@@ -203,6 +203,9 @@ def test_train_commands_end_to_end(dataset_path, tmp_path):
         assert config["dataset"] == str(dataset_path)
         assert json.loads((run / "eval.json").read_text())["episodes"] == 1
         assert "normalized score" in done.stdout
+        policy, _ = load_policy(run)
+        assert type(policy) is {"lawm": LAWM, "clap": CLAP}[method]
+        assert (policy.model.action_prior is not None) == (method == "clap")  # C-LAP's learned prior
 
 
 def test_deferred_weight_gradients_equal_the_plain_ones():
