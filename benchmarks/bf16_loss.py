@@ -1,7 +1,8 @@
 """Does bfloat16 autocast hurt the world model's loss? Trains the same model from the same seed in float32 and
 with bfloat16 autocast on one dataset, then scores both in float32 on the same held-out windows.
 
-Usage: python benchmarks/bf16_loss.py DATASET [--preset small] [--steps 1000]
+Usage: python benchmarks/bf16_loss.py [DATASET] [--preset small] [--steps 1000]; without a dataset it rolls out
+48 uniform-random walker-walk episodes (5 % labeled).
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import numpy as np
 import torch
 
 from lawm.common.config import build
-from lawm.data import Dataset, WindowSampler
+from lawm.data import Dataset, UniformPolicy, WindowSampler, collect
+from lawm.envs import Env
 from lawm.world_model import PRESETS, Config, WorldModel
 
 
@@ -40,14 +42,21 @@ def train(dataset: Dataset, held_out: list[dict], config: Config, steps: int) ->
     return losses, (time.process_time() - start) / steps, held_out_loss(model, held_out)
 
 
+def random_walker(episodes: int = 48) -> Dataset:
+    env = Env("walker-walk")
+    rollouts = collect("walker-walk", UniformPolicy(env.action_low, env.action_high, 1), episodes, 1, progress=False)
+    return Dataset.from_rollouts("walker-walk", *rollouts, label_fraction=0.05, label_seed=1,
+                                 action_low=env.action_low, action_high=env.action_high, recipe="random")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset")
+    parser.add_argument("dataset", nargs="?", help="a dataset file (default: random walker-walk episodes)")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--steps", type=int, default=1000)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    dataset = Dataset.load(args.dataset)
+    dataset = Dataset.load(args.dataset) if args.dataset else random_walker()
     split = len(dataset.episodes) * 3 // 4
     train_part, test_part = (Dataset(dataset.env_id, episodes, action_low=dataset.action_low,
                                      action_high=dataset.action_high)
@@ -56,9 +65,10 @@ def main() -> None:
         config = build(Config, PRESETS, args.preset, [f"bf16={bf16}"])
         held_out = [WindowSampler(test_part, config.window, seed=99).sample(config.batch_size) for _ in range(10)]
         losses, seconds, test = train(train_part, held_out, config, args.steps)
-        tail = np.mean(losses[-args.steps // 5:])
+        last = max(1, args.steps // 5)
+        tail = np.mean(losses[-last:])
         print(f"{args.preset} {'bf16' if bf16 else 'fp32'}: {args.steps} steps, {seconds:.3f} CPU-s/step (1 thread), "
-              f"training loss over the last {args.steps // 5} steps {tail:.3f}, held-out float32 loss {test:.3f}")
+              f"training loss over the last {last} steps {tail:.3f}, held-out float32 loss {test:.3f}")
 
 
 if __name__ == "__main__":
