@@ -88,8 +88,9 @@ class WorldModel(nn.Module):
             for t in range(len(embeds) - 1):
                 action = actions[:, t]
                 if action_free:
-                    idm = Normal.of(self.idm(torch.cat([state.feature, embeds[t + 1]], -1)), self.config.min_std)
-                    decoded = self.decode_action(state.feature, idm.sample() if sample else idm.mean)
+                    feature = state.feature
+                    idm = Normal.of(self.idm(torch.cat([feature, embeds[t + 1]], -1)), self.config.min_std)
+                    decoded = self.decode_action(feature, idm.sample() if sample else idm.mean)
                     action = torch.where(labeled[:, None], action, decoded)
                     idms.append(idm)
                 fed.append(action)
