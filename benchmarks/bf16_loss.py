@@ -44,7 +44,7 @@ def train(dataset: Dataset, held_out: list[dict], config: Config, steps: int) ->
 
 def random_walker(episodes: int = 48) -> Dataset:
     env = Env("walker-walk")
-    rollouts = collect("walker-walk", UniformPolicy(env.action_low, env.action_high, 1), episodes, 1, progress=False)
+    rollouts = collect("walker-walk", UniformPolicy(env.action_low, env.action_high), episodes, 1, progress=False)
     return Dataset.from_rollouts("walker-walk", *rollouts, label_fraction=0.05, label_seed=1,
                                  action_low=env.action_low, action_high=env.action_high, recipe="random")
 

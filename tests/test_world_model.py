@@ -1,17 +1,14 @@
 """The latent-action world model, C-LAP's latent-action policy and their commands, at the tiny preset."""
 import contextlib
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
+from conftest import random_dataset, run_lawm
 
 from lawm.common.config import build
-from lawm.data import Dataset, UniformPolicy, WindowSampler, collect
-from lawm.envs import Env
+from lawm.data import Dataset, WindowSampler
 from lawm.errors import LawmError
 from lawm.evaluation import load_policy
 from lawm.latent_policy import CLAP, LAWM
@@ -24,23 +21,11 @@ def tiny(**changes) -> Config:
     return build(Config, PRESETS, "tiny", [f"{k}={v}" for k, v in changes.items()])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def dataset_path(tmp_path_factory):
-    """Four uniform-random cheetah-run episodes of 500 steps, two of them labeled."""
-    env = Env("cheetah-run")
-    rollouts = collect("cheetah-run", UniformPolicy(env.action_low, env.action_high, 0), 4, 0, progress=False)
-    dataset = Dataset.from_rollouts("cheetah-run", *rollouts, label_fraction=0.5, label_seed=0,
-                                    action_low=env.action_low, action_high=env.action_high, recipe="random")
+    """Four uniform-random cheetah-run episodes of 500 steps (the fastest task to simulate), two labeled."""
     path = tmp_path_factory.mktemp("data") / "cheetah.h5"
-    dataset.save(path)
+    random_dataset("cheetah-run").save(path)
     return path
 
 
@@ -178,26 +163,23 @@ def test_load_policy_acts_through_the_filter(lawm_run, dataset):
     assert not np.array_equal(first, second)  # the filter carries state from step to step
 
 
-def lawm_cli(*args, timeout=120):
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    return subprocess.run([sys.executable, "-m", "lawm", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+@pytest.fixture
+def one_thread_subprocesses(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # two threads on two busy cores are far slower than one
 
 
-def test_lawm_eval_writes_eval_json(lawm_run):
+def test_lawm_eval_writes_eval_json(lawm_run, one_thread_subprocesses):
     (lawm_run / "eval.json").unlink()
-    done = lawm_cli("eval", lawm_run, "--episodes", 1)
-    assert done.returncode == 0, done.stderr
+    run_lawm("eval", lawm_run, "--episodes", 1)
     assert json.loads((lawm_run / "eval.json").read_text())["episodes"] == 1
 
 
-def test_train_commands_end_to_end(dataset_path, tmp_path):
+def test_train_commands_end_to_end(dataset_path, tmp_path, one_thread_subprocesses):
     steps = ["--set", "model_steps=10", "--set", "policy_steps=10", "--set", "checkpoint_every=5"]
     for method, extra in (("lawm", []), ("clap", ["--oracle"])):
         run = tmp_path / method
-        done = lawm_cli("train", method, "--dataset", dataset_path, "--preset", "tiny", "--run", run,
+        done = run_lawm("train", method, "--dataset", dataset_path, "--preset", "tiny", "--run", run,
                         "--seed", 3, "--no-progress", *steps, *extra)
-        assert done.returncode == 0, done.stderr
         config = json.loads((run / "config.json").read_text())
         assert (config["algorithm"], config["task"], config["seed"]) == (method, "cheetah-run", 3)
         assert config["dataset"] == str(dataset_path)

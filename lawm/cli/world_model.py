@@ -10,7 +10,7 @@ def register(commands, train_commands) -> None:
                                            "rerunning the same command resumes the run folder.")
         parser.add_argument("--dataset", required=True, help="a dataset file (.h5)")
         parser.add_argument("--preset", default="small", help="tiny, small (the CPU default) or paper")
-        parser.add_argument("--run", dest="run_dir", required=True, help="the run folder to create or resume")
+        parser.add_argument("--run", required=True, help="the run folder to create or resume")
         parser.add_argument("--seed", type=int, help="seed of the run (the config field 'seed')")
         parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                             help="override a config field; repeatable")
@@ -18,7 +18,7 @@ def register(commands, train_commands) -> None:
         if method == "clap":
             parser.add_argument("--oracle", action="store_true",
                                 help="train on every trajectory with its true actions (the oracle)")
-        parser.set_defaults(run=_train)
+        parser.set_defaults(handler=_train)
 
 
 def _train(args) -> None:
@@ -34,7 +34,7 @@ def _train(args) -> None:
     config = build(Config, PRESETS, args.preset, overrides)
     dataset = Dataset.load(args.dataset)
     agent = CLAP(config, oracle=args.oracle) if args.method == "clap" else LAWM(config)
-    agent.fit(dataset, args.run_dir, dataset_path=args.dataset, progress=not args.no_progress)
-    result = json.loads((Path(args.run_dir) / "eval.json").read_text())
-    print(f"{args.run_dir}: {result['task']} mean return {result['mean_return']:.1f} (normalized score "
+    agent.fit(dataset, args.run, dataset_path=args.dataset, progress=not args.no_progress)
+    result = json.loads((Path(args.run) / "eval.json").read_text())
+    print(f"{args.run}: {result['task']} mean return {result['mean_return']:.1f} (normalized score "
           f"{result['normalized_score']:.1f}) over {result['episodes']} episodes")
