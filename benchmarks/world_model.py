@@ -3,6 +3,8 @@ and the achieved GFLOP/s as a fraction of this machine's dense matmul peak measu
 
 Targets (issue 4): ``paper`` >= 60 % of the bfloat16 peak; ``small`` <= 0.08 s a step. The batches are
 synthetic walker-walk-shaped windows (24-dim observations, 6-dim actions) with 5 % labeled trajectories.
+Seconds are wall-clock; CPU-s (process time, all threads) tells how much of it was this process's own work
+when other jobs share the cores. With busy cores, use --threads 1: two threads on two busy cores are slower.
 Usage: python benchmarks/world_model.py [--steps N] [--presets small,paper]
 """
 from __future__ import annotations
@@ -59,12 +61,12 @@ def measure(preset: str, bf16: bool, steps: int) -> dict:
     with FlopCounterMode(display=False) as counter:
         step(batches[0])
     step(batches[1])  # warm-up
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for batch in batches[2:]:
         step(batch)
-    seconds = (time.perf_counter() - start) / steps
-    return dict(preset=preset, dtype="bf16" if bf16 else "fp32", seconds=seconds, gflops=counter.get_total_flops() / 1e9,
-                parameters=sum(p.numel() for p in model.parameters()))
+    seconds, cpu = (time.perf_counter() - start) / steps, (time.process_time() - cpu_start) / steps
+    return dict(preset=preset, dtype="bf16" if bf16 else "fp32", seconds=seconds, cpu=cpu,
+                gflops=counter.get_total_flops() / 1e9, parameters=sum(p.numel() for p in model.parameters()))
 
 
 def main() -> None:
@@ -82,7 +84,7 @@ def main() -> None:
             r = measure(preset, bf16, args.steps)
             achieved = r["gflops"] / r["seconds"]
             print(f"{preset:6s} {r['dtype']}: {r['parameters'] / 1e6:.2f} M parameters, {r['seconds']:.3f} s/step "
-                  f"({1 / r['seconds']:.2f} steps/s), {r['gflops']:.1f} GFLOP/step, {achieved:.0f} GFLOP/s = "
+                  f"({1 / r['seconds']:.2f} steps/s; {r['cpu']:.3f} CPU-s/step), {r['gflops']:.1f} GFLOP/step, {achieved:.0f} GFLOP/s = "
                   f"{100 * achieved / peaks[r['dtype']]:.0f} % of the {r['dtype']} peak "
                   f"({100 * achieved / peaks['bf16']:.0f} % of the bf16 peak)")
 

@@ -20,13 +20,13 @@ class Config:
     latent_action: int = 12  # latent action size
     min_std: float = 0.1  # lower bound of every latent Gaussian's standard deviation
     min_likelihood_std: float = 0.05  # lower bound of the learned observation/reward/action likelihood std
-    free_nats: float = 1.0  # free nats of the state and latent action KL terms, per step
+    free_nats: float = 1.0  # free nats of the state and latent action KL terms, per step (Table 2: 1.0)
     model_lr: float = 3e-4  # world model learning rate
     grad_clip: float = 100.0  # gradient norm clip of every optimiser
     batch_size: int = 64  # windows per world model batch
     window: int = 16  # transitions per window
     model_steps: int = 30_000  # world model gradient steps (phase 1)
-    bf16: bool = True  # bfloat16 autocast on CPU for the world model's training pass
+    bf16: bool = True  # bfloat16 autocast on CPU for training (benchmarks/bf16_loss.py: same loss as float32)
     # -- latent-action policy (Table 2, "Agent") ----------------------------------------------------------
     policy_units: int = 256  # units of the policy and value networks
     policy_layers: int = 3  # layers of the policy and value networks
@@ -49,10 +49,9 @@ class Config:
 
 PRESETS: dict[str, dict] = {
     "tiny": dict(deter=32, stoch=8, embed=32, hidden=32, units=32, latent_action=4, batch_size=8, window=8,
-                 policy_batch_size=4,
-                 model_steps=60, policy_steps=20, policy_units=32, log_every=10, diagnostics_every=30,
-                 checkpoint_every=20, eval_episodes=1),
-    "small": dict(),
-    "paper": dict(deter=512, stoch=64, embed=512, hidden=640, units=512, batch_size=64, window=50, policy_batch_size=64,
-                  model_steps=100_000, policy_steps=100_000),
+                 policy_units=32, policy_batch_size=4, model_steps=60, policy_steps=20, log_every=10,
+                 diagnostics_every=30, checkpoint_every=20, eval_episodes=1),
+    "small": dict(),  # the defaults above: about 0.1 s a world-model step on this 2-core CPU
+    "paper": dict(deter=512, stoch=64, embed=512, hidden=640, units=512, batch_size=64, window=50,
+                  policy_batch_size=64, model_steps=100_000, policy_steps=100_000),
 }
