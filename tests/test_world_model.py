@@ -120,6 +120,13 @@ def test_latent_actions_never_leave_the_support(dataset, agent_cls):
     assert ((actions >= low) & (actions <= high)).all()
 
 
+def test_bad_config_values_are_refused():
+    with pytest.raises(LawmError, match="'horizon' must be at least 1"):
+        tiny(horizon=0)
+    with pytest.raises(LawmError, match="'free_nats' must be at least 0"):
+        tiny(free_nats=-1)
+
+
 def test_training_data_per_method(dataset):
     assert len(CLAP().training_data(dataset).episodes) == int(dataset.label_mask.sum())
     oracle = CLAP(oracle=True).training_data(dataset)

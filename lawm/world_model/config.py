@@ -4,7 +4,13 @@ One flat dataclass so that every field can be set with ``--set field=value``; pr
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from lawm.errors import LawmError
+
+_AT_LEAST_ONE = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_layers", "latent_action", "batch_size",
+                 "window", "policy_units", "policy_layers", "policy_batch_size", "horizon", "log_every",
+                 "diagnostics_every", "checkpoint_every", "eval_episodes")
 
 
 @dataclass
@@ -46,12 +52,18 @@ class Config:
     checkpoint_every: int = 1000  # steps between checkpoints
     eval_episodes: int = 10  # episodes of the final evaluation
 
+    def __post_init__(self):
+        for field in fields(self):
+            value, least = getattr(self, field.name), 1 if field.name in _AT_LEAST_ONE else 0
+            if not isinstance(value, bool) and value < least:
+                raise LawmError(f"the config field '{field.name}' must be at least {least}, got {value}")
+
 
 PRESETS: dict[str, dict] = {
     "tiny": dict(deter=32, stoch=8, embed=32, hidden=32, units=32, latent_action=4, batch_size=8, window=8,
                  policy_units=32, policy_batch_size=4, model_steps=60, policy_steps=20, log_every=10,
                  diagnostics_every=30, checkpoint_every=20, eval_episodes=1),
-    "small": dict(),  # the defaults above: about 0.1 s a world-model step on this 2-core CPU
+    "small": dict(),  # the defaults above, sized for this 2-core CPU (benchmarks/world_model.py)
     "paper": dict(deter=512, stoch=64, embed=512, hidden=640, units=512, batch_size=64, window=50,
                   policy_batch_size=64, model_steps=100_000, policy_steps=100_000),
 }
