@@ -12,9 +12,14 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-demo: setup
-	$(BIN)/lawm data random walker-walk --episodes 20 --out data/demo.h5
+# The main job on a small default: a 200-episode walker-walk medium-replay dataset (5 % labeled) from the
+# shipped snapshots, then LAWM at the `small` preset, evaluated in the environment. Rerunning resumes.
+demo: data/demo.h5
 	$(BIN)/lawm data stats data/demo.h5 --plot data/demo_returns.png
+	$(BIN)/lawm train lawm --dataset data/demo.h5 --preset small --run runs/demo
+
+data/demo.h5: | setup
+	$(BIN)/lawm data make walker-walk medium-replay --episodes 200 --out $@
 
 test: setup
 	$(BIN)/python -m pytest

@@ -36,6 +36,7 @@ class BehaviourConfig(SACConfig):
     checkpoint_every: int = 20_000  # agent steps between checkpoints (a multiple of the episode length)
     log_every: int = 1_000  # agent steps between metric lines
     ensemble: int = 5  # explorer: forward models in the disagreement ensemble
+    ensemble_hidden: int = 128  # explorer: width of each forward model (2 hidden layers)
     ensemble_lr: float = 3e-4  # explorer: their learning rate
 
     def validate(self) -> None:
@@ -46,8 +47,8 @@ class BehaviourConfig(SACConfig):
 
 
 PRESETS = {
-    "tiny": dict(hidden=32, batch_size=32, steps=1_000, seed_steps=200, snapshot_every=500, snapshot_episodes=2,
-                 checkpoint_every=500, log_every=100),
+    "tiny": dict(hidden=32, ensemble_hidden=32, batch_size=32, steps=1_000, seed_steps=200, snapshot_every=500,
+                 snapshot_episodes=2, checkpoint_every=500, log_every=100),
     "default": {},
 }
 
@@ -105,8 +106,8 @@ class OnlineAgent:
         self.env = Env(config.task)
         obs_dim, action_dim = self.env.observation_dim, self.env.action_dim
         self.sac = SAC(obs_dim, action_dim, config)
-        self.explorer = (Disagreement(obs_dim, action_dim, config.ensemble, config.hidden, config.ensemble_lr)
-                         if config.algorithm == "explore" else None)
+        self.explorer = None if config.algorithm != "explore" else Disagreement(
+            obs_dim, action_dim, config.ensemble, config.ensemble_hidden, config.ensemble_lr)
         self.buffer = ReplayBuffer(config.steps, obs_dim, action_dim)
         self.rng = np.random.default_rng(config.seed)
         self.obs, self.episode_return = None, 0.0
