@@ -10,11 +10,13 @@ from torch import nn
 
 
 def mlp(inputs: int, hidden: int, outputs: int, layers: int = 2, activation: type[nn.Module] = nn.ReLU,
-        layer_norm: bool = False) -> nn.Sequential:
-    """``layers`` hidden layers of width ``hidden`` (each optionally LayerNorm'd) and a linear output."""
+        layer_norm: bool = False, dropout: float = 0.0) -> nn.Sequential:
+    """``layers`` hidden layers of width ``hidden`` (each optionally LayerNorm'd, then activated and optionally
+    dropped out) and a linear output."""
     modules, width = [], inputs
     for _ in range(layers):
         modules += [nn.Linear(width, hidden)] + ([nn.LayerNorm(hidden)] if layer_norm else []) + [activation()]
+        modules += [nn.Dropout(dropout)] if dropout else []
         width = hidden
     return nn.Sequential(*modules, nn.Linear(width, outputs))
 
