@@ -49,6 +49,7 @@ class TD3BCConfig:
     noise_clip: float = 0.5  # the smoothing noise is clipped to +-noise_clip
     policy_delay: int = 2  # critic steps per actor (and target) step
     alpha: float = 2.5  # weight of the Q term against behaviour cloning: lambda = alpha / mean |Q|
+    bf16: bool = True  # hidden layers in bfloat16 autocast (~3x faster on CPUs with AMX); output layers and losses stay float32
     eval_episodes: int = 10  # episodes of the final policy in the real environment
     log_every: int = 1000  # steps between metric lines
     checkpoint_every: int = 20_000  # steps between checkpoints
@@ -80,13 +81,21 @@ class TD3BC(nn.Module):
         low, high = torch.as_tensor(action_low), torch.as_tensor(action_high)
         self.register_buffer("action_center", (high + low) / 2)
         self.register_buffer("action_scale", (high - low) / 2)
+        self.bf16 = config.bf16
 
-    def pi(self, obs: torch.Tensor) -> torch.Tensor:
-        """The actor's action in [-1, 1] for normalized observations."""
-        return torch.tanh(self.actor(obs))
+    def pi(self, obs: torch.Tensor, target: bool = False) -> torch.Tensor:
+        """The actor's (or its target's) action in [-1, 1] for normalized observations [B, D]."""
+        actor = self.actor_target if target else self.actor
+        with torch.autocast("cpu", torch.bfloat16, enabled=self.bf16):
+            features = actor[:-1](obs)
+        return torch.tanh(actor[-1](features.float()))
 
-    def pi_target(self, obs: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.actor_target(obs))
+    def q(self, obs: torch.Tensor, action: torch.Tensor, target: bool = False) -> torch.Tensor:
+        """Both critics' (or their targets') values [2, B]."""
+        critic = self.critic_target if target else self.critic
+        with torch.autocast("cpu", torch.bfloat16, enabled=self.bf16):
+            features = critic.features(torch.cat([obs, action], -1))
+        return critic.out(features.float()).squeeze(-1)
 
     def reset(self, num_envs: int) -> None:
         """The policy is stateless (the evaluation protocol's ``reset``)."""
@@ -117,10 +126,9 @@ class Trainer:
         obs, action, reward, next_obs = (self.data[k][index] for k in ("obs", "actions", "rewards", "next_obs"))
         with torch.no_grad():
             noise = (torch.randn_like(action) * c.policy_noise).clamp_(-c.noise_clip, c.noise_clip)
-            next_action = (agent.pi_target(next_obs) + noise).clamp_(-1, 1)
-            next_q = agent.critic_target(torch.cat([next_obs, next_action], -1)).amin(0).squeeze(-1)
-            target = reward + c.discount * next_q
-        q = agent.critic(torch.cat([obs, action], -1)).squeeze(-1)  # [2, B]
+            next_action = (agent.pi(next_obs, target=True) + noise).clamp_(-1, 1)
+            target = reward + c.discount * agent.q(next_obs, next_action, target=True).amin(0)
+        q = agent.q(obs, action)
         critic_loss = (q - target).square().mean(1).sum()
         self.critic_opt.zero_grad(set_to_none=True)
         critic_loss.backward()
@@ -134,7 +142,7 @@ class Trainer:
     def _actor_step(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         """Maximise lambda * Q1(s, pi(s)) - (pi(s) - a)^2 with lambda = alpha / mean |Q1| (TD3+BC's Eq. 3)."""
         pi = self.agent.pi(obs)
-        q1 = self.agent.critic(torch.cat([obs, pi], -1))[0]
+        q1 = self.agent.q(obs, pi)[0]
         loss = -self.config.alpha / q1.abs().mean().detach() * q1.mean() + F.mse_loss(pi, action)
         self.actor_opt.zero_grad(set_to_none=True)
         loss.backward(inputs=self.actor_params)

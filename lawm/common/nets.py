@@ -49,6 +49,10 @@ class EnsembleMLP(nn.Module):
         self.out = EnsembleLinear(members, widths[-1], outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.features(x))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations [E, B, hidden] (e.g. to run the output layer at another precision)."""
         if x.dim() == 2:
             x = x.expand(self.members, *x.shape)
         for i, layer in enumerate(self.hidden):
@@ -56,7 +60,7 @@ class EnsembleMLP(nn.Module):
             if self.layer_norm:
                 x = F.layer_norm(x, x.shape[-1:]) * self.norms[2 * i] + self.norms[2 * i + 1]
             x = F.relu(x)
-        return self.out(x)
+        return x
 
 
 class Normalizer(nn.Module):
