@@ -11,6 +11,7 @@ import os
 os.environ.setdefault("MUJOCO_GL", "disable")  # physics only: no OpenGL context is ever needed
 
 import numpy as np
+from absl import logging as absl_logging
 from dm_control import suite
 
 from lawm.errors import LawmError
@@ -18,6 +19,8 @@ from lawm.errors import LawmError
 ACTION_REPEAT = 2
 EPISODE_STEPS = 500
 MAIN_TASKS = ("cheetah-run", "walker-walk", "hopper-stand")
+
+absl_logging.set_verbosity(absl_logging.ERROR)  # MuJoCo's model deprecation notices are not the user's concern
 
 
 def task_names() -> list[str]:

@@ -3,40 +3,27 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
+from conftest import random_dataset, run_lawm
 
 from lawm.baselines import idm, td3bc
 from lawm.common.nets import Normalizer
 from lawm.common.run import RunFolder
-from lawm.data import Dataset, UniformPolicy, collect
-from lawm.envs import Env
+from lawm.data import Dataset
 from lawm.errors import LawmError
 
 TASK = "walker-walk"
-torch.set_num_threads(1)  # small networks: one thread each, as the benchmark runner's workers use
 
 
 @pytest.fixture(scope="module")
 def dataset_path(tmp_path_factory):
     """Six random walker-walk episodes of 500 steps, three of them labeled."""
-    env = Env(TASK)
-    rollouts = collect(TASK, UniformPolicy(env.action_low, env.action_high, 0), 6, seed=0, progress=False)
-    dataset = Dataset.from_rollouts(TASK, *rollouts, label_fraction=0.5, label_seed=0, action_low=env.action_low,
-                                    action_high=env.action_high, recipe="random")
     path = tmp_path_factory.mktemp("data") / "walker.h5"
-    dataset.save(path)
+    random_dataset(TASK, episodes=6).save(path)
     return path
-
-
-def lawm(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lawm", *map(str, args)], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
 
 
 def read(path) -> dict:
@@ -45,8 +32,7 @@ def read(path) -> dict:
 
 def test_td3bc_trains_on_labeled_episodes_and_evaluates(dataset_path, tmp_path):
     run = tmp_path / "td3bc"
-    done = lawm("train", "td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny", "--seed", "3")
-    assert done.returncode == 0, done.stderr
+    done = run_lawm("train", "td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny", "--seed", "3")
     assert "normalized score" in done.stdout
     config, result = read(run / "config.json"), read(run / "eval.json")
     assert (config["algorithm"], config["task"], config["seed"], config["oracle"]) == ("td3bc", TASK, 3, False)
@@ -56,16 +42,14 @@ def test_td3bc_trains_on_labeled_episodes_and_evaluates(dataset_path, tmp_path):
     metrics = (run / "metrics.jsonl").read_text()
     assert [json.loads(line)["step"] for line in metrics.splitlines()] == [50, 100, 150, 200]
 
-    evaluated = lawm("eval", run, "--episodes", "2", "--seed", "3")
-    assert evaluated.returncode == 0, evaluated.stderr
+    evaluated = run_lawm("eval", run, "--episodes", "2", "--seed", "3")
     assert read(run / "eval.json")["returns"] == result["returns"]  # lawm eval rebuilds the same policy
 
 
 def test_td3bc_oracle_trains_on_every_episode(dataset_path, tmp_path):
     run = tmp_path / "oracle"
-    done = lawm("train", "td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny", "--oracle",
+    done = run_lawm("train", "td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny", "--oracle",
                 "--set", "steps=20", "--set", "eval_episodes=1")
-    assert done.returncode == 0, done.stderr
     assert read(run / "config.json")["oracle"] is True
     assert read(run / "eval.json")["transitions"] == 6 * 500
 
@@ -111,8 +95,7 @@ def test_idm_learns_the_labeled_actions(dataset_path, tmp_path):
 
 def test_idm_td3bc_labels_the_action_free_episodes(dataset_path, tmp_path):
     run = tmp_path / "idm-td3bc"
-    done = lawm("train", "idm-td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny")
-    assert done.returncode == 0, done.stderr
+    done = run_lawm("train", "idm-td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny")
     assert read(run / "config.json")["algorithm"] == "idm-td3bc"
     errors = read(run / "idm.json")
     assert (errors["heldout_episodes"], errors["labeled_by_idm"]) == (1, 3)

@@ -2,31 +2,23 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
+from conftest import run_lawm
 
 from lawm.bench.grids import GRIDS, load_grid
 from lawm.bench.report import iqm, stratified_bootstrap_iqm
 from lawm.errors import LawmError
 
 
-def lawm(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lawm", *map(str, args)], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "OMP_NUM_THREADS": "1"})
-
-
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     """The tiny grid, run once with the local backend: 2 label fractions x 3 methods x 2 seeds."""
     out = tmp_path_factory.mktemp("bench")
-    done = lawm("bench", "--grid", "tiny", "--out", out, "--workers", "2")
-    assert done.returncode == 0, done.stderr + done.stdout
+    done = run_lawm("bench", "--grid", "tiny", "--out", out, "--workers", "2")
     assert "12 cells, 0 finished, 12 to run" in done.stdout
     return out
 
@@ -56,8 +48,7 @@ def test_rerun_skips_finished_cells_and_resumes_unfinished_ones(bench):
     before = (unfinished / "metrics.jsonl").read_text().splitlines()
     others = {cell: (cell / "eval.json").stat().st_mtime_ns for cell in cells if cell != unfinished}
 
-    done = lawm("bench", "--grid", "tiny", "--out", bench, "--workers", "2")
-    assert done.returncode == 0, done.stderr
+    done = run_lawm("bench", "--grid", "tiny", "--out", bench, "--workers", "2")
     assert "12 cells, 11 finished, 1 to run" in done.stdout
     assert (unfinished / "eval.json").exists()
     after = (unfinished / "metrics.jsonl").read_text().splitlines()
@@ -67,8 +58,7 @@ def test_rerun_skips_finished_cells_and_resumes_unfinished_ones(bench):
 
 
 def test_report_rebuilds_table_iqm_and_figures_from_the_result_files(bench):
-    done = lawm("report", bench)
-    assert done.returncode == 0, done.stderr
+    done = run_lawm("report", bench)
     report = (bench / "report.md").read_text()
     assert report.count("| task | dataset | TD3+BC (Oracle) | TD3+BC | IDM-TD3+BC |") == 2
     assert report.count("| **average** |") == 2 and "| IDM-TD3+BC |" in report
@@ -85,15 +75,14 @@ def test_ray_backend_runs_a_cell_on_a_local_ray_instance(bench, tmp_path):
     grid = tmp_path / "one.json"
     grid.write_text(json.dumps(dict(tasks=["walker-walk"], kinds=["random"], methods=["td3bc"], seeds=[5],
                                     label_fractions=[0.25], episodes=4, preset="tiny")))
-    done = lawm("bench", "--grid", grid, "--out", tmp_path, "--backend", "ray", "--workers", "1")
-    assert done.returncode == 0, done.stderr
+    done = run_lawm("bench", "--grid", grid, "--out", tmp_path, "--backend", "ray", "--workers", "1")
     assert "grid one: 1 cells, 0 finished, 1 to run (ray backend" in done.stdout
     result = json.loads((tmp_path / "runs/walker-walk/random/lf0.25/td3bc/seed5/eval.json").read_text())
     assert result["seed"] == 5
 
 
 def test_a_bad_grid_name_gets_one_sentence(tmp_path):
-    done = lawm("bench", "--grid", "huge", "--out", tmp_path)
+    done = run_lawm("bench", "--grid", "huge", "--out", tmp_path, check=False)
     assert done.returncode == 2
     assert done.stderr.startswith("lawm: error: unknown grid 'huge'") and done.stderr.count("\n") == 1
 

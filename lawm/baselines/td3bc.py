@@ -118,7 +118,6 @@ class Trainer:
         self.critic_opt = torch.optim.Adam(agent.critic.parameters(), lr=config.critic_lr, fused=True)
         self.targets = [(list(agent.actor_target.parameters()), self.actor_params),
                         (list(agent.critic_target.parameters()), list(agent.critic.parameters()))]
-        self.actor_loss = torch.zeros(())
 
     def update(self, step: int) -> dict[str, torch.Tensor]:
         c, agent = self.config, self.agent
@@ -133,11 +132,12 @@ class Trainer:
         self.critic_opt.zero_grad(set_to_none=True)
         critic_loss.backward()
         self.critic_opt.step()
+        metrics = dict(critic_loss=critic_loss.detach(), q=q.detach().mean())
         if step % c.policy_delay == 0:
-            self.actor_loss = self._actor_step(obs, action)
+            metrics["actor_loss"] = self._actor_step(obs, action)
             for target_params, params in self.targets:
                 torch._foreach_lerp_(target_params, params, c.tau)
-        return dict(critic_loss=critic_loss.detach(), actor_loss=self.actor_loss, q=q.detach().mean())
+        return metrics
 
     def _actor_step(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         """Maximise lambda * Q1(s, pi(s)) - (pi(s) - a)^2 with lambda = alpha / mean |Q1| (TD3+BC's Eq. 3)."""
@@ -151,13 +151,12 @@ class Trainer:
 
     def state_dict(self) -> dict:
         return dict(agent=self.agent.state_dict(), actor_opt=self.actor_opt.state_dict(),
-                    critic_opt=self.critic_opt.state_dict(), actor_loss=self.actor_loss)
+                    critic_opt=self.critic_opt.state_dict())
 
     def load_state_dict(self, state: dict) -> None:
         self.agent.load_state_dict(state["agent"])
         self.actor_opt.load_state_dict(state["actor_opt"])
         self.critic_opt.load_state_dict(state["critic_opt"])
-        self.actor_loss = state["actor_loss"]
 
 
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from lawm.common.files import write_json
 from lawm.data import Dataset
-from lawm.errors import LawmError
 
 DATASET_KINDS = ("expert", "medium", "medium-replay", "explore", "random")
 EVAL_EPISODES = 10  # the protocol's evaluation episodes, for methods whose command does not evaluate
@@ -53,21 +52,19 @@ class DatasetJob:
 
 
 def make_dataset(task: str, kind: str, episodes: int, seed: int, label_fraction: float) -> Dataset:
-    """The benchmark's one way to make data: the recipes of ``lawm.data.recipes``, and uniform-random actions."""
+    """The benchmark's one way to make data: the recipes of ``lawm.data.recipes``, or uniform-random actions."""
     if kind == "random":
         from lawm.data import UniformPolicy, collect
         from lawm.envs import Env
 
         env = Env(task)
-        rollouts = collect(task, UniformPolicy(env.action_low, env.action_high, seed), episodes, seed, progress=False)
+        rollouts = collect(task, UniformPolicy(env.action_low, env.action_high), episodes, seed, progress=False)
         return Dataset.from_rollouts(task, *rollouts, label_fraction=label_fraction, label_seed=seed,
                                      action_low=env.action_low, action_high=env.action_high, recipe="random",
                                      behaviour_seed=seed, behaviour={"policy": "uniform-random"})
-    try:
-        from lawm.data.recipes import make_dataset as recipe
-    except ImportError:
-        raise LawmError(f"the '{kind}' datasets need lawm.data.recipes, which this version of lawm lacks") from None
-    return recipe(task, kind, episodes, seed, label_fraction)
+    from lawm.data.recipes import make_dataset as recipe
+
+    return recipe(task, kind, episodes, seed, label_fraction, progress=False)
 
 
 def make_datasets(job: DatasetJob) -> str:
@@ -100,7 +97,7 @@ def _train_command(command: str, flags: tuple[str, ...], dataset: str, run_dir: 
 
     args = build_parser().parse_args(["train", command, "--dataset", dataset, "--run", str(run_dir), "--seed",
                                       str(seed), "--preset", preset, *flags])
-    args.run(args)
+    args.handler(args)
     if not (run_dir / "eval.json").exists():
         policy, config = load_policy(run_dir)
         write_json(run_dir / "eval.json", evaluate(policy, config["task"], EVAL_EPISODES, seed))

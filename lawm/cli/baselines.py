@@ -8,13 +8,13 @@ def register(commands, train_commands) -> None:
                                       "every trajectory with its true actions; evaluates the final policy.")
     _common(td3bc)
     td3bc.add_argument("--oracle", action="store_true", help="train on every trajectory with its true actions")
-    td3bc.set_defaults(run=_td3bc)
+    td3bc.set_defaults(handler=_td3bc)
 
     idm = train_commands.add_parser("idm-td3bc", help="TD3+BC on trajectories labeled by an inverse dynamics model",
                                     description="Train an inverse dynamics model on the labeled trajectories, "
                                     "label the action-free ones with it, train TD3+BC on the union and evaluate.")
     _common(idm)
-    idm.set_defaults(run=_idm_td3bc)
+    idm.set_defaults(handler=_idm_td3bc)
 
 
 def _common(parser) -> None:

@@ -1,2 +1,46 @@
+"""``lawm behaviour``: train the behaviour agents whose snapshots the dataset recipes roll out."""
+from __future__ import annotations
+
+
 def register(commands, train_commands) -> None:
-    """Behaviour agents (issue 3) add their commands here."""
+    parser = commands.add_parser("behaviour", help="train behaviour agents (SAC, explorer) online",
+                                 description="Train a behaviour agent online; rerunning with the same --run "
+                                             "resumes from its last checkpoint.")
+    sub = parser.add_subparsers(dest="algorithm", required=True, metavar="AGENT")
+    for name, text in (("sac", "soft actor-critic on the task reward"),
+                       ("explore", "SAC on the ensemble-disagreement reward alone")):
+        agent = sub.add_parser(name, help=text, description=text)
+        agent.add_argument("task", help="a dm_control task such as walker-walk")
+        agent.add_argument("--run", required=True, help="run folder (created, or resumed if it exists)")
+        agent.add_argument("--preset", default="default", help="default or tiny")
+        agent.add_argument("--seed", type=int, default=0, help="seed of networks and episodes")
+        agent.add_argument("--threads", type=int, default=1, help="torch threads (small networks: 1 is best)")
+        agent.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                           help="override a config field, e.g. --set steps=200000")
+        agent.set_defaults(handler=_train)
+    export = sub.add_parser("export", help="copy the snapshots the recipes use out of a run folder",
+                            description="Copy the snapshots the dataset recipes use (half-precision actors) and "
+                                        "their manifest from a behaviour run folder into a policies folder.")
+    export.add_argument("run_dir", help="a folder made by 'lawm behaviour sac' or 'lawm behaviour explore'")
+    export.add_argument("--out", required=True, help="e.g. lawm/assets/policies/walker-walk/sac")
+    export.set_defaults(handler=_export)
+
+
+def _train(args) -> None:
+    import torch
+
+    from lawm.behaviour.online import PRESETS, BehaviourConfig, train_behaviour
+    from lawm.common.config import build
+
+    torch.set_num_threads(args.threads)
+    overrides = [f"task={args.task}", f"seed={args.seed}", f"algorithm={args.algorithm}", *args.overrides]
+    config = build(BehaviourConfig, PRESETS, args.preset, overrides)
+    snapshots = train_behaviour(config, args.run)
+    print(f"snapshots and their returns: {snapshots / 'manifest.json'}")
+
+
+def _export(args) -> None:
+    from lawm.data.recipes import export_snapshots
+
+    files = export_snapshots(args.run_dir, args.out)
+    print(f"copied {len(files)} snapshots to {args.out}")

@@ -10,13 +10,13 @@ def register(commands, train_commands) -> None:
     bench.add_argument("--out", required=True, help="the benchmark folder (datasets, runs, report)")
     bench.add_argument("--backend", default="local", help="local (a process pool, default) or ray")
     bench.add_argument("--workers", type=int, help="parallel cells (default: the number of cores)")
-    bench.set_defaults(run=_bench)
+    bench.set_defaults(handler=_bench)
 
     report = commands.add_parser("report", help="Table 1, IQMs and figures from a benchmark folder",
                                  description="Rebuild report.md and its PNG figures from a benchmark folder's "
                                  "result files alone.")
     report.add_argument("out", help="a folder made by 'lawm bench'")
-    report.set_defaults(run=_report)
+    report.set_defaults(handler=_report)
 
 
 def _bench(args) -> None:

@@ -16,20 +16,42 @@ def register(commands, train_commands) -> None:
     random.add_argument("--label-fraction", type=float, default=0.05,
                         help="share of episodes that keep their actions (default 0.05)")
     random.add_argument("--out", required=True, help="the .h5 file to write")
-    random.set_defaults(run=_random)
+    random.add_argument("--workers", type=int, default=1, help="parallel rollout processes (default 1)")
+    random.set_defaults(handler=_random)
 
     stats = sub.add_parser("stats", help="return statistics in the layout of the paper's Table 4")
     stats.add_argument("file", help="a dataset file")
     stats.add_argument("--plot", help="also write a histogram of episode returns to this PNG file")
     stats.add_argument("--json", action="store_true", help="print the figures as one JSON object")
-    stats.set_defaults(run=_stats)
+    stats.set_defaults(handler=_stats)
+
+    make = sub.add_parser("make", help="a dataset recipe (expert, medium, medium-replay, explore)",
+                          description="Roll out the committed behaviour snapshots as one of the paper's four "
+                                      "dataset recipes; the same --seed gives the same file.")
+    make.add_argument("task", help="cheetah-run, walker-walk or hopper-stand")
+    make.add_argument("kind", help="expert, medium, medium-replay or explore")
+    make.add_argument("--episodes", type=int, default=2000, help="number of 500-step episodes (default 2000)")
+    make.add_argument("--label-fraction", type=float, default=0.05, help="share of labeled episodes (default 0.05)")
+    make.add_argument("--seed", type=int, default=0, help="seed of the rollouts and the label split")
+    make.add_argument("--workers", type=int, default=2, help="parallel rollout processes (default 2)")
+    make.add_argument("--policies", help="folder of behaviour snapshots (default: the ones lawm ships)")
+    make.add_argument("--out", required=True, help="the .h5 file to write")
+    make.set_defaults(handler=_make)
+
+    table = sub.add_parser("table", help="Table 4 and Figure 3 of several datasets",
+                           description="Return statistics of several datasets as one markdown table (the "
+                                       "paper's Table 4 layout) and a grid of histograms (its Figure 3).")
+    table.add_argument("files", nargs="+", help="dataset files")
+    table.add_argument("--markdown", help="also write the table to this .md file")
+    table.add_argument("--plot", help="also write the histograms to this PNG file")
+    table.set_defaults(handler=_table)
 
     relabel = sub.add_parser("relabel", help="a new split of labeled and action-free episodes")
     relabel.add_argument("file", help="a dataset file")
     relabel.add_argument("--label-fraction", type=float, required=True, help="share of labeled episodes")
     relabel.add_argument("--seed", type=int, default=0, help="seed of the split")
     relabel.add_argument("--out", required=True, help="the .h5 file to write")
-    relabel.set_defaults(run=_relabel)
+    relabel.set_defaults(handler=_relabel)
 
 
 def _random(args) -> None:
@@ -41,8 +63,9 @@ def _random(args) -> None:
         raise LawmError(f"--episodes must be at least 1, got {args.episodes}")
     label_split(args.episodes, args.label_fraction, args.seed)  # refuse a bad fraction before rolling out
     env = Env(args.task)
-    policy = UniformPolicy(env.action_low, env.action_high, args.seed)
-    rollouts = collect(args.task, policy, args.episodes, args.seed, description=f"random {args.task}")
+    policy = UniformPolicy(env.action_low, env.action_high)
+    rollouts = collect(args.task, policy, args.episodes, args.seed, workers=args.workers,
+                       description=f"random {args.task}")
     dataset = Dataset.from_rollouts(args.task, *rollouts, label_fraction=args.label_fraction, label_seed=args.seed,
                                     action_low=env.action_low, action_high=env.action_high, recipe="random",
                                     behaviour_seed=args.seed, behaviour={"policy": "uniform-random"})
@@ -50,17 +73,42 @@ def _random(args) -> None:
     print(f"wrote {args.out}: {len(dataset.episodes)} episodes, {int(dataset.label_mask.sum())} labeled")
 
 
+def _make(args) -> None:
+    from lawm.data.recipes import POLICIES, make_dataset
+
+    dataset = make_dataset(args.task, args.kind, args.episodes, args.seed, args.label_fraction, args.workers,
+                           args.policies or POLICIES)
+    dataset.save(args.out)
+    print(f"wrote {args.out}: {len(dataset.episodes)} episodes, {int(dataset.label_mask.sum())} labeled, "
+          f"mean return {dataset.stats()['mean']:.1f}")
+
+
 def _stats(args) -> None:
     from lawm.data import Dataset
-    from lawm.data.report import format_stats, plot_returns
+    from lawm.data.report import plot_returns, stats_table
 
     dataset = Dataset.load(args.file)
     stats = dataset.stats()
-    print(json.dumps(stats) if args.json else format_stats(args.file, dataset.env_id, dataset.recipe, stats))
+    print(json.dumps(stats) if args.json else f"{args.file}\n" + stats_table([(dataset.env_id, dataset.recipe, stats)]))
     if args.plot:
-        plot_returns({f"{dataset.env_id} {dataset.recipe}": dataset.returns}, args.plot)
+        plot_returns({(dataset.env_id, dataset.recipe): dataset.returns}, args.plot)
         if not args.json:
             print(f"wrote {args.plot}")
+
+
+def _table(args) -> None:
+    from lawm.common.files import atomic_path
+    from lawm.data import Dataset
+    from lawm.data.report import plot_returns, stats_table
+
+    datasets = [Dataset.load(f) for f in args.files]
+    table = stats_table([(d.env_id, d.recipe, d.stats()) for d in datasets])
+    print(table)
+    if args.markdown:
+        with atomic_path(args.markdown) as tmp:
+            tmp.write_text(table + "\n")
+    if args.plot:
+        plot_returns({(d.env_id, d.recipe): d.returns for d in datasets}, args.plot)
 
 
 def _relabel(args) -> None:

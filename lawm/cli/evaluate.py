@@ -8,7 +8,7 @@ def register(commands, train_commands) -> None:
     parser.add_argument("run_dir", help="a run folder made by 'lawm train'")
     parser.add_argument("--episodes", type=int, default=10, help="evaluation episodes (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the evaluation episodes")
-    parser.set_defaults(run=_eval)
+    parser.set_defaults(handler=_eval)
 
 
 def _eval(args) -> None:

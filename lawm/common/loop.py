@@ -35,7 +35,7 @@ def train(run: RunFolder, agent: Trainable, total_steps: int, *, log_every: int,
         set_rng_state(state["rng"])
         step, seconds = state["step"], state["seconds"]
         run.forget_metrics_after(step)
-    sums, count, start = {}, 0, time.perf_counter()
+    sums, counts, start = {}, {}, time.perf_counter()
 
     def save():
         run.save_checkpoint(dict(agent=agent.state_dict(), rng=rng_state(), step=step,
@@ -45,13 +45,13 @@ def train(run: RunFolder, agent: Trainable, total_steps: int, *, log_every: int,
         while step < total_steps:
             metrics = agent.update(step)
             step += 1
-            count += 1
             for key, value in metrics.items():
                 sums[key] = sums.get(key, 0.0) + (value.detach() if isinstance(value, torch.Tensor) else value)
+                counts[key] = counts.get(key, 0) + 1
             row = {}
             if step % log_every == 0 or step == total_steps:
-                row = {key: float(total) / count for key, total in sums.items()}
-                sums, count = {}, 0
+                row = {key: float(total) / counts[key] for key, total in sums.items()}
+                sums, counts = {}, {}
             for every, extra in periodic:
                 if step % every == 0 or step == total_steps:
                     row.update(extra(step))

@@ -58,8 +58,8 @@ class EnsembleMLP(nn.Module):
         for i, layer in enumerate(self.hidden):
             x = layer(x)
             if self.layer_norm:
-                x = F.layer_norm(x, x.shape[-1:]) * self.norms[2 * i] + self.norms[2 * i + 1]
-            x = F.relu(x)
+                x = torch.addcmul(self.norms[2 * i + 1], F.layer_norm(x, x.shape[-1:]), self.norms[2 * i])
+            x = F.relu(x, inplace=True)
         return x
 
 

@@ -1,51 +1,73 @@
-"""Rolling policies out in batched environments to make datasets."""
+"""Rolling policies out in batched environments, in parallel worker processes, to make datasets.
+
+Episodes are cut into chunks of ``CHUNK`` episodes; each chunk runs in one ``VectorEnv`` with its own
+environment seeds and its own torch seed for the policy's sampling, so a dataset is the same for any number
+of workers.
+"""
 from __future__ import annotations
 
+import multiprocessing
 from typing import Callable
 
 import numpy as np
+import torch
 from tqdm.auto import tqdm
 
 from lawm.envs import EPISODE_STEPS, VectorEnv, episode_seeds
 
-Policy = Callable[[np.ndarray], np.ndarray]  # observations [N, D] -> actions [N, A]
+Policy = Callable[[np.ndarray], np.ndarray]  # observations [N, D] -> actions [N, A], sampling with torch's RNG
+CHUNK = 16
 
 
 class UniformPolicy:
     """Actions drawn uniformly from the action box."""
 
-    def __init__(self, low: np.ndarray, high: np.ndarray, seed: int):
-        self.low, self.high, self.rng = low, high, np.random.default_rng(seed)
+    def __init__(self, low: np.ndarray, high: np.ndarray):
+        self.low, self.high = torch.as_tensor(low), torch.as_tensor(high)
 
     def __call__(self, observations: np.ndarray) -> np.ndarray:
-        return self.rng.uniform(self.low, self.high, (len(observations), len(self.low))).astype(np.float32)
+        u = torch.rand(len(observations), len(self.low))
+        return (self.low + u * (self.high - self.low)).numpy()
 
 
-def collect(task: str, policy: Policy, episodes: int, seed: int, num_envs: int = 16,
-            progress: bool = True, description: str = "") -> tuple[list, list, list]:
-    """Roll ``policy`` out for ``episodes`` episodes, each reset with its own seed derived from ``seed``.
+def _rollout(task: str, policy: Policy, seeds: list[int], torch_seed: int) -> tuple[np.ndarray, ...]:
+    """Episodes [n, T+1, D], rewards [n, T] and actions [n, T, A] of one chunk."""
+    torch.set_num_threads(1)
+    torch.manual_seed(torch_seed)
+    env = VectorEnv(task, len(seeds))
+    obs, _ = env.reset(seeds)
+    observations, rewards, actions = [obs], [], []
+    with torch.inference_mode():
+        for _ in range(EPISODE_STEPS):
+            action = np.clip(policy(obs), env.action_low, env.action_high).astype(np.float32)
+            obs, reward, _, _, _ = env.step(action)
+            observations.append(obs)
+            rewards.append(reward)
+            actions.append(action)
+    return np.stack(observations, 1), np.stack(rewards, 1), np.stack(actions, 1)
 
-    Returns per-episode lists of observations [T+1, D], rewards [T] and actions [T, A] (float32).
-    """
-    env = VectorEnv(task, min(num_envs, episodes))
+
+def _run_chunk(job):
+    return _rollout(*job)
+
+
+def collect(task: str, policy: Policy, episodes: int, seed: int, workers: int = 1, progress: bool = True,
+            description: str = "") -> tuple[list, list, list]:
+    """Roll ``policy`` out for ``episodes`` episodes; returns per-episode lists of observations [T+1, D],
+    rewards [T] and actions [T, A] (float32), in a deterministic order given ``seed``."""
     seeds = episode_seeds(seed, episodes)
+    torch_seeds = episode_seeds(seed + 1, -(-episodes // CHUNK))
+    jobs = [(task, policy, seeds[i:i + CHUNK], torch_seeds[i // CHUNK]) for i in range(0, episodes, CHUNK)]
     observations, rewards, actions = [], [], []
-    with tqdm(total=episodes * EPISODE_STEPS, desc=description or f"collect {task}", unit="step",
-              disable=not progress, unit_scale=True) as bar:
-        for first in range(0, episodes, env.num_envs):
-            count = min(env.num_envs, episodes - first)
-            if count != env.num_envs:
-                env = VectorEnv(task, count)
-            obs, _ = env.reset(seeds[first:first + count])
-            o, r, a = [obs], [], []
-            for _ in range(EPISODE_STEPS):
-                action = np.clip(policy(obs), env.action_low, env.action_high).astype(np.float32)
-                obs, reward, _, _, _ = env.step(action)
-                o.append(obs)
-                r.append(reward)
-                a.append(action)
-                bar.update(count)
-            observations += list(np.stack(o, 1))
-            rewards += list(np.stack(r, 1))
-            actions += list(np.stack(a, 1))
+    with tqdm(total=episodes, desc=description or f"collect {task}", unit="episode", disable=not progress) as bar:
+        pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+        try:
+            for o, r, a in (pool.imap(_run_chunk, jobs) if pool else map(_run_chunk, jobs)):
+                observations += list(o)
+                rewards += list(r)
+                actions += list(a)
+                bar.update(len(r))
+        finally:
+            if pool:
+                pool.terminate()
     return observations, rewards, actions

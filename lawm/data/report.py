@@ -1,4 +1,4 @@
-"""Dataset statistics as text (the paper's Table 4 columns) and return histograms (its Figure 3)."""
+"""Dataset statistics in the layout of the paper's Table 4, and return histograms like its Figure 3."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,29 +10,35 @@ from lawm.common.files import atomic_path
 TABLE4_COLUMNS = ("mean", "std", "min", "p25", "median", "p75", "max")
 
 
-def format_stats(name: str, env_id: str, recipe: str, stats: dict) -> str:
-    header = "| " + " | ".join(TABLE4_COLUMNS) + " | episodes | labeled | transitions |"
-    rule = "|" + "---|" * (len(TABLE4_COLUMNS) + 3)
-    row = ("| " + " | ".join(f"{stats[c]:.1f}" for c in TABLE4_COLUMNS)
-           + f" | {stats['episodes']} | {stats['labeled']} | {stats['transitions']} |")
-    return f"{name} ({env_id}, {recipe or 'no recipe'})\n{header}\n{rule}\n{row}"
+def stats_table(rows: list[tuple[str, str, dict]]) -> str:
+    """A markdown table with one row per (task, recipe, stats)."""
+    lines = ["| task | dataset | " + " | ".join(TABLE4_COLUMNS) + " | episodes | labeled | transitions |",
+             "|---|---|" + "---:|" * (len(TABLE4_COLUMNS) + 3)]
+    for task, recipe, stats in rows:
+        lines.append(f"| {task} | {recipe} | " + " | ".join(f"{stats[c]:.1f}" for c in TABLE4_COLUMNS)
+                     + f" | {stats['episodes']} | {stats['labeled']} | {stats['transitions']} |")
+    return "\n".join(lines)
 
 
-def plot_returns(returns: dict[str, np.ndarray], path: str | Path, columns: int = 1) -> None:
-    """One histogram of episode returns per entry, on the [0, 1000] range of DMC returns."""
+def plot_returns(returns: dict[tuple[str, str], np.ndarray], path: str | Path) -> None:
+    """Histograms of episode returns on DMC's [0, 1000] range: one row per task, one column per recipe."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = -(-len(returns) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 2.4 * rows), squeeze=False)
-    for ax, (title, values) in zip(axes.flat, returns.items()):
-        ax.hist(values, bins=np.linspace(0, 1000, 41), color="tab:blue")
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("episode return")
-    for ax in list(axes.flat)[len(returns):]:
+    tasks = list(dict.fromkeys(task for task, _ in returns))
+    recipes = list(dict.fromkeys(recipe for _, recipe in returns))
+    fig, axes = plt.subplots(len(tasks), len(recipes), figsize=(3.2 * len(recipes), 2.4 * len(tasks)),
+                             squeeze=False)
+    for ax in axes.flat:
         ax.axis("off")
+    for (task, recipe), values in returns.items():
+        ax = axes[tasks.index(task), recipes.index(recipe)]
+        ax.axis("on")
+        ax.hist(values, bins=np.linspace(0, 1000, 41), color="tab:blue")
+        ax.set_title(f"{task} {recipe}", fontsize=9)
+        ax.set_xlabel("episode return", fontsize=8)
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100)

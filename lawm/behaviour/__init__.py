@@ -1,0 +1,1 @@
+"""Behaviour agents that produce the policy snapshots the dataset recipes roll out (App. E)."""

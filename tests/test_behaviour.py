@@ -1,0 +1,96 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from lawm.behaviour.online import PRESETS, BehaviourConfig, OnlineAgent, train_behaviour
+from lawm.common.config import build
+from lawm.data import Dataset
+from lawm.data.recipes import KINDS, Snapshot, allocate, export_snapshots, make_dataset, select
+
+
+def tiny(task: str, **overrides) -> BehaviourConfig:
+    return build(BehaviourConfig, PRESETS, "tiny", [f"task={task}", *(f"{k}={v}" for k, v in overrides.items())])
+
+
+def snapshots(run) -> list[dict]:
+    return json.loads((run / "snapshots" / "manifest.json").read_text())["snapshots"]
+
+
+def test_sac_improves_its_return_on_cartpole_swingup(tmp_path):
+    config = tiny("cartpole-swingup", hidden=64, batch_size=64, steps=4000, seed_steps=1000, snapshot_every=1000,
+                  snapshot_episodes=3, checkpoint_every=1000)
+    train_behaviour(config, tmp_path / "sac", progress=False)
+    returns = [s["return_mode"] for s in snapshots(tmp_path / "sac")]
+    assert returns[-1] > returns[0] + 150, returns
+
+
+def test_resume_continues_from_the_saved_step_as_if_never_stopped(tmp_path, monkeypatch):
+    config = tiny("pendulum-swingup", steps=1000, checkpoint_every=500)
+    train_behaviour(config, tmp_path / "whole", progress=False)
+    update = OnlineAgent.update
+
+    def interrupted(self, step):
+        if step == 700:
+            raise KeyboardInterrupt
+        return update(self, step)
+
+    monkeypatch.setattr(OnlineAgent, "update", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train_behaviour(config, tmp_path / "split", progress=False)
+    assert torch.load(tmp_path / "split" / "checkpoint.pt", weights_only=False)["step"] == 500
+    monkeypatch.setattr(OnlineAgent, "update", update)
+    train_behaviour(config, tmp_path / "split", progress=False)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == 1000
+    whole = torch.load(tmp_path / "whole" / "snapshots" / "step_0001000.pt")
+    split = torch.load(tmp_path / "split" / "snapshots" / "step_0001000.pt")
+    for name in whole:
+        torch.testing.assert_close(whole[name], split[name], rtol=0, atol=0)
+
+
+def test_explorer_learns_from_ensemble_disagreement(tmp_path):
+    train_behaviour(tiny("cartpole-swingup", algorithm="explore"), tmp_path / "explore", progress=False)
+    last = json.loads((tmp_path / "explore" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert last["intrinsic_reward"] > 0 and np.isfinite(last["model_loss"])
+    assert len(snapshots(tmp_path / "explore")) == 2
+
+
+def _manifest(returns: list[float]) -> list[Snapshot]:
+    return [Snapshot(f"s{i}.pt", 1000 * i, 20 * i, r, r) for i, r in enumerate(returns, 1)]
+
+
+def test_recipe_selection_follows_returns():
+    run = _manifest([30, 80, 200, 350, 480, 560, 700, 820, 860, 880, 870])
+    names = {kind: [s.file if s else "random" for s, _ in select(kind, run)] for kind in KINDS}
+    assert names["expert"] == ["s10.pt", "s11.pt", "s9.pt"]  # within 5 % of the best 880
+    assert names["medium"] == ["s5.pt", "s6.pt"]  # 480 and 560: 50-65 % of 880, nearest 57.5 % first
+    assert names["medium-replay"] == ["random", "s1.pt", "s2.pt", "s3.pt", "s4.pt", "s5.pt"]
+    assert len(names["explore"]) == 12
+    assert allocate(10, [20, 20, 20, 40]) == [2, 2, 2, 4] and sum(allocate(2000, [1, 1, 1])) == 2000
+
+
+@pytest.fixture(scope="module")
+def policies(tmp_path_factory):
+    """Tiny SAC and explorer runs for pendulum-swingup, exported as a policies folder."""
+    root = tmp_path_factory.mktemp("behaviour")
+    for algorithm in ("sac", "explore"):
+        run = root / algorithm
+        train_behaviour(tiny("pendulum-swingup", algorithm=algorithm, steps=1500), run, progress=False)
+        export_snapshots(run, root / "policies" / "pendulum-swingup" / algorithm)
+    return root / "policies"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_recipe_writes_a_valid_dataset(policies, tmp_path, kind):
+    dataset = make_dataset("pendulum-swingup", kind, episodes=8, seed=3, label_fraction=0.25, policies=policies,
+                           progress=False)
+    dataset.save(tmp_path / "d.h5")
+    loaded = Dataset.load(tmp_path / "d.h5")
+    assert (len(loaded.episodes), int(loaded.label_mask.sum()), loaded.recipe) == (8, 2, kind)
+    assert sum(p["episodes"] for p in loaded.behaviour["policies"]) == 8
+    again = make_dataset("pendulum-swingup", kind, episodes=8, seed=3, label_fraction=0.25, policies=policies,
+                         progress=False)
+    for a, b in zip(dataset.episodes, again.episodes):
+        np.testing.assert_array_equal(a.known_actions, b.known_actions)
