@@ -2,15 +2,17 @@
 
 The reference is the original TD3+BC implementation's update (Fujimoto & Gu, 2021) written plainly: two
 separate critic MLPs, standard Adam, an actor loss whose backward pass also fills the critics' gradients, and
-target updates one parameter at a time. Both read the same batches from the same tensors, so the figures
-compare the updates alone. Rounds alternate between the two to share out any load from other processes.
+target updates one parameter at a time. "lawm" is ``lawm.baselines.td3bc.Trainer`` as configured by default
+(bfloat16 hidden layers), "lawm fp32" the same with ``bf16=false``. All read the same batches from the same
+tensors, so the figures compare the updates alone; rounds alternate to share out load from other processes.
 
-    python benchmarks/td3bc.py [--steps 300] [--rounds 5]
+    python benchmarks/td3bc.py [--steps 300] [--rounds 3]
 """
 from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import statistics
 import time
 
@@ -77,19 +79,22 @@ def updates_per_second(trainer, steps: int, first_step: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300, help="updates per timed round")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating timed rounds per implementation")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating timed rounds per implementation")
     args = parser.parse_args()
 
     torch.manual_seed(0)
     config = td3bc.make_config("paper")
     data = dict(obs=torch.randn(SIZE, OBS_DIM), next_obs=torch.randn(SIZE, OBS_DIM),
                 actions=torch.rand(SIZE, ACT_DIM) * 2 - 1, rewards=torch.rand(SIZE) * 2)
-    agent = td3bc.TD3BC(config, Normalizer(torch.zeros(OBS_DIM), torch.ones(OBS_DIM)),
-                        -torch.ones(ACT_DIM), torch.ones(ACT_DIM))
-    trainers = dict(reference=ReferenceTD3BC(config, data), lawm=td3bc.Trainer(config, agent, data))
+    trainers = dict(reference=ReferenceTD3BC(config, data))
+    for name, bf16 in (("lawm fp32", False), ("lawm", True)):
+        variant = dataclasses.replace(config, bf16=bf16)
+        agent = td3bc.TD3BC(variant, Normalizer(torch.zeros(OBS_DIM), torch.ones(OBS_DIM)),
+                            -torch.ones(ACT_DIM), torch.ones(ACT_DIM))
+        trainers[name] = td3bc.Trainer(variant, agent, data)
     print(f"TD3+BC update, batch {config.batch_size}, {config.layers} x {config.hidden} MLPs, "
-          f"{args.rounds} rounds of {args.steps} updates (median)")
-    print(f"{'threads':>7} | {'reference upd/s':>15} | {'lawm upd/s':>10} | ratio")
+          f"{args.rounds} rounds of {args.steps} updates (median); lawm: bf16 hidden layers (the default)")
+    print(f"{'threads':>7} | {'reference upd/s':>15} | {'lawm fp32 upd/s':>15} | {'lawm upd/s':>10} | ratio")
     for threads in (1, 2):
         torch.set_num_threads(threads)
         rates = {name: [] for name in trainers}
@@ -98,8 +103,8 @@ def main() -> None:
         for round_ in range(args.rounds):
             for name, trainer in trainers.items():
                 rates[name].append(updates_per_second(trainer, args.steps, round_ * args.steps))
-        reference, ours = (statistics.median(rates[name]) for name in ("reference", "lawm"))
-        print(f"{threads:>7} | {reference:>15.0f} | {ours:>10.0f} | {ours / reference:.2f}x")
+        reference, fp32, ours = (statistics.median(rates[name]) for name in trainers)
+        print(f"{threads:>7} | {reference:>15.0f} | {fp32:>15.0f} | {ours:>10.0f} | {ours / reference:.2f}x")
 
 
 if __name__ == "__main__":

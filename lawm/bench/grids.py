@@ -3,12 +3,13 @@
 Named grids:
 
 - ``tiny``: seconds; random walker-walk data, the model-free methods, two seeds, two label fractions (tests).
-- ``reduced``: what this 2-core machine runs in an afternoon for the methods without a world model, and
-  overnight with them: walker-walk, the medium-replay dataset of the protocol (2000 trajectories, 5 %
-  labeled), all six methods of Table 1, 3 seeds, ``small`` presets. The 9 model-free cells cost about
-  2 CPU-hours (TD3+BC ``small``: 200k updates, ~10 min on one core; IDM-TD3+BC adds ~10 min), the data
-  ~15 CPU-minutes; the 9 LAWM / C-LAP cells cost what their ``small`` preset costs (design: about an hour
-  on 2 cores each).
+- ``reduced``: the least that compares every method of Table 1 on this 2-core machine: walker-walk, the
+  medium-replay recipe at the protocol's size (2000 trajectories, 5 % labeled), all six methods, 3 seeds,
+  ``small`` presets. Estimated CPU cost: the dataset ~15 CPU-minutes; each TD3+BC / TD3+BC (Oracle) cell
+  (200k updates at ~130-250 updates/s on one core, then 10 evaluation episodes) ~15-25 minutes; each
+  IDM-TD3+BC cell ~10 minutes more for its IDM; so the 9 model-free cells ~4-5 CPU-hours (~2.5 h on
+  2 workers). The 9 LAWM / C-LAP cells cost what their ``small`` preset costs (design: about an hour on
+  2 cores each, so ~18 CPU-hours): run ``--grid`` with a JSON file of the model-free methods first.
 - ``paper``: Table 1 in full: 3 tasks x 4 datasets x 6 methods x 5 seeds, ``paper`` presets (for a cluster).
 
 ``--grid FILE.json`` takes the fields of ``Grid`` as one JSON object (``name`` defaults to the file's stem).

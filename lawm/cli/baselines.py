@@ -19,10 +19,12 @@ def register(commands, train_commands) -> None:
 
 def _common(parser) -> None:
     parser.add_argument("--dataset", required=True, help="a dataset file")
-    parser.add_argument("--run", dest="run_dir", required=True, help="the run folder (rerunning with the same folder resumes)")
+    parser.add_argument("--run", dest="run_dir", required=True,
+                        help="the run folder (rerunning with the same folder resumes)")
     parser.add_argument("--preset", default="small", help="tiny, small (default) or paper")
     parser.add_argument("--seed", type=int, default=0, help="seed of the networks, batches and evaluation")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a config field")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (small networks: 1 is best)")
 
 
 def _report(run_dir: str, result: dict) -> None:
@@ -31,14 +33,20 @@ def _report(run_dir: str, result: dict) -> None:
 
 
 def _td3bc(args) -> None:
+    import torch
+
     from lawm.baselines import td3bc
 
+    torch.set_num_threads(args.threads)
     config = td3bc.make_config(args.preset, args.set, dataset=args.dataset, seed=args.seed, oracle=args.oracle)
     _report(args.run_dir, td3bc.run(config, args.run_dir))
 
 
 def _idm_td3bc(args) -> None:
+    import torch
+
     from lawm.baselines import idm
 
+    torch.set_num_threads(args.threads)
     config = idm.make_config(args.preset, args.set, dataset=args.dataset, seed=args.seed)
     _report(args.run_dir, idm.run(config, args.run_dir))
