@@ -3,7 +3,7 @@
 The reference is the original TD3+BC implementation's update (Fujimoto & Gu, 2021) written plainly: two
 separate critic MLPs, standard Adam, an actor loss whose backward pass also fills the critics' gradients, and
 target updates one parameter at a time. "lawm" is ``lawm.baselines.td3bc.Trainer`` as configured by default
-(bfloat16 hidden layers), "lawm fp32" the same with ``bf16=false``. All read the same batches from the same
+(matmuls multiplying in bfloat16), "lawm fp32" the same with ``bf16=false``. All read the same batches from the same
 tensors, so the figures compare the updates alone; rounds alternate to share out load from other processes.
 
     python benchmarks/td3bc.py [--steps 300] [--rounds 3]
@@ -93,7 +93,7 @@ def main() -> None:
                             -torch.ones(ACT_DIM), torch.ones(ACT_DIM))
         trainers[name] = td3bc.Trainer(variant, agent, data)
     print(f"TD3+BC update, batch {config.batch_size}, {config.layers} x {config.hidden} MLPs, "
-          f"{args.rounds} rounds of {args.steps} updates (median); lawm: bf16 hidden layers (the default)")
+          f"{args.rounds} rounds of {args.steps} updates (median); lawm: bf16 matmuls (the default)")
     print(f"{'threads':>7} | {'reference upd/s':>15} | {'lawm fp32 upd/s':>15} | {'lawm upd/s':>10} | ratio")
     for threads in (1, 2):
         torch.set_num_threads(threads)
