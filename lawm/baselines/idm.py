@@ -62,7 +62,7 @@ class IDM(nn.Module):
 
     def __init__(self, config: IDMTD3BCConfig, normalizer: Normalizer, action_low, action_high):
         super().__init__()
-        self.normalizer = normalizer
+        self.normalizer, self.bf16 = normalizer, config.bf16
         self.offsets = torch.arange(config.idm_window) - (config.idm_window - 1) // 2
         self.net = mlp(config.idm_window * len(normalizer.mean), config.idm_hidden, len(action_low),
                        config.idm_layers, nn.SiLU, layer_norm=True, dropout=config.idm_dropout)
@@ -84,7 +84,8 @@ class IDM(nn.Module):
     def label(self, observations: np.ndarray, batch: int) -> np.ndarray:
         """The predicted actions [T, A] of one episode, in the task's action box."""
         windows = self.windows(observations)
-        actions = torch.cat([self(windows[i:i + batch]) for i in range(0, len(windows), batch)])
+        with td3bc.matmul_precision("bf16" if self.bf16 else "ieee"):
+            actions = torch.cat([self(windows[i:i + batch]) for i in range(0, len(windows), batch)])
         return (self.action_center + self.action_scale * actions).numpy()
 
 
@@ -100,9 +101,10 @@ class IDMTrainer:
 
     def update(self, step: int) -> dict[str, torch.Tensor]:
         index = torch.randint(len(self.actions), (self.config.idm_batch_size,))
-        loss = F.mse_loss(self.idm(self.windows[index]), self.actions[index])
-        self.opt.zero_grad(set_to_none=True)
-        loss.backward()
+        with td3bc.matmul_precision("bf16" if self.config.bf16 else "ieee"):
+            loss = F.mse_loss(self.idm(self.windows[index]), self.actions[index])
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
         self.opt.step()
         return dict(idm_loss=loss.detach())
 
