@@ -121,8 +121,10 @@ class Trainer:
     """One TD3+BC update per call on transitions held as tensors (normalized observations, actions in [-1, 1])."""
 
     def __init__(self, config: TD3BCConfig, agent: TD3BC, transitions: dict[str, torch.Tensor]):
-        self.config, self.agent, self.data = config, agent, transitions
-        self.size = len(transitions["rewards"])
+        self.config, self.agent = config, agent
+        parts = [transitions["obs"], transitions["actions"], transitions["rewards"][:, None], transitions["next_obs"]]
+        self.table, self.widths = torch.cat(parts, 1), [part.shape[1] for part in parts]  # one gather per batch
+        self.size = len(self.table)
         self.actor_params = list(agent.actor.parameters())
         self.actor_opt = torch.optim.Adam(self.actor_params, lr=config.actor_lr, fused=True)
         self.critic_opt = torch.optim.Adam(agent.critic.parameters(), lr=config.critic_lr, fused=True)
@@ -136,11 +138,11 @@ class Trainer:
     def _update(self, step: int) -> dict[str, torch.Tensor]:
         c, agent = self.config, self.agent
         index = torch.randint(self.size, (c.batch_size,))
-        obs, action, reward, next_obs = (self.data[k][index] for k in ("obs", "actions", "rewards", "next_obs"))
+        obs, action, reward, next_obs = self.table[index].split(self.widths, 1)
         with torch.no_grad():
             noise = (torch.randn_like(action) * c.policy_noise).clamp_(-c.noise_clip, c.noise_clip)
             next_action = (agent.pi(next_obs, target=True) + noise).clamp_(-1, 1)
-            target = reward + c.discount * agent.q(next_obs, next_action, target=True).amin(0)
+            target = reward.squeeze(1) + c.discount * agent.q(next_obs, next_action, target=True).amin(0)
         q = agent.q(obs, action)
         critic_loss = (q - target).square().mean(1).sum()
         self.critic_opt.zero_grad(set_to_none=True)
@@ -197,7 +199,7 @@ def fit(config: TD3BCConfig, data: Dataset, run: RunFolder, progress: bool = Tru
     seconds = train(run, trainer, config.steps, log_every=config.log_every, checkpoint_every=config.checkpoint_every,
                     description=f"{run.config['algorithm']} {data.env_id}", progress=progress)
     result = evaluate(agent, data.env_id, config.eval_episodes, config.seed)
-    result.update(train_seconds=seconds, steps=config.steps, transitions=len(trainer.data["rewards"]))
+    result.update(train_seconds=seconds, steps=config.steps, transitions=trainer.size)
     run.write_result("eval.json", result)
     run.close()
     return result
