@@ -96,7 +96,7 @@ def _train_command(command: str, flags: tuple[str, ...], dataset: str, run_dir: 
     from lawm.evaluation import evaluate, load_policy
 
     args = build_parser().parse_args(["train", command, "--dataset", dataset, "--run", str(run_dir), "--seed",
-                                      str(seed), "--preset", preset, *flags])
+                                      str(seed), "--preset", preset, "--no-progress", *flags])
     args.handler(args)
     if not (run_dir / "eval.json").exists():
         policy, config = load_policy(run_dir)

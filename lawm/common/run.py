@@ -108,8 +108,9 @@ class RunFolder:
 
 
 def _check_same_config(saved_path: Path, config: dict) -> None:
+    """Refuse a config that differs in a field both have (a field the saved one lacks came after the run)."""
     saved = json.loads(saved_path.read_text())
-    for key in sorted(set(saved) | set(config)):
+    for key in sorted(set(saved) & set(config)):
         if saved.get(key) != config.get(key):
             raise LawmError(f"run folder {saved_path.parent} was made with {key}={saved.get(key)!r}, not "
                             f"{config.get(key)!r}; use another --run folder or the same settings to resume")

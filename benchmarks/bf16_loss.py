@@ -1,0 +1,75 @@
+"""Does bfloat16 autocast hurt the world model's loss? Trains the same model from the same seed in float32 and
+with bfloat16 autocast on one dataset, then scores both in float32 on the same held-out windows.
+
+Usage: python benchmarks/bf16_loss.py [DATASET] [--preset small] [--steps 1000]; without a dataset it rolls out
+48 uniform-random walker-walk episodes (5 % labeled).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from lawm.common.config import build
+from lawm.data import Dataset, UniformPolicy, WindowSampler, collect
+from lawm.envs import Env
+from lawm.world_model import PRESETS, Config, WorldModel
+
+
+def held_out_loss(model: WorldModel, batches: list[dict]) -> float:
+    model.config.bf16 = False
+    with torch.no_grad():
+        torch.manual_seed(123)
+        return float(np.mean([float(model.loss(batch)[0]) for batch in batches]))
+
+
+def train(dataset: Dataset, held_out: list[dict], config: Config, steps: int) -> tuple[list[float], float, float]:
+    torch.manual_seed(config.seed)
+    sampler = WindowSampler(dataset, config.window, config.seed)
+    obs = sampler.observations
+    model = WorldModel(config, dataset.observation_dim, dataset.action_low, dataset.action_high, obs.mean(0), obs.std(0))
+    optimizer = torch.optim.Adam(model.parameters(), config.model_lr)
+    losses, start = [], time.process_time()
+    for _ in range(steps):
+        loss, metrics = model.loss(sampler.sample(config.batch_size))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        losses.append(float(metrics["loss"]))
+    return losses, (time.process_time() - start) / steps, held_out_loss(model, held_out)
+
+
+def random_walker(episodes: int = 48) -> Dataset:
+    env = Env("walker-walk")
+    rollouts = collect("walker-walk", UniformPolicy(env.action_low, env.action_high), episodes, 1, progress=False)
+    return Dataset.from_rollouts("walker-walk", *rollouts, label_fraction=0.05, label_seed=1,
+                                 action_low=env.action_low, action_high=env.action_high, recipe="random")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", nargs="?", help="a dataset file (default: random walker-walk episodes)")
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--steps", type=int, default=1000)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    dataset = Dataset.load(args.dataset) if args.dataset else random_walker()
+    split = len(dataset.episodes) * 3 // 4
+    train_part, test_part = (Dataset(dataset.env_id, episodes, action_low=dataset.action_low,
+                                     action_high=dataset.action_high)
+                             for episodes in (dataset.episodes[:split], dataset.episodes[split:]))
+    for bf16 in (False, True):
+        config = build(Config, PRESETS, args.preset, [f"bf16={bf16}"])
+        held_out = [WindowSampler(test_part, config.window, seed=99).sample(config.batch_size) for _ in range(10)]
+        losses, seconds, test = train(train_part, held_out, config, args.steps)
+        last = max(1, args.steps // 5)
+        tail = np.mean(losses[-last:])
+        print(f"{args.preset} {'bf16' if bf16 else 'fp32'}: {args.steps} steps, {seconds:.3f} CPU-s/step (1 thread), "
+              f"training loss over the last {last} steps {tail:.3f}, held-out float32 loss {test:.3f}")
+
+
+if __name__ == "__main__":
+    main()

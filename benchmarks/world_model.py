@@ -1,0 +1,93 @@
+"""World-model gradient steps per second at the ``small`` and ``paper`` presets, float32 and bfloat16 autocast,
+and the achieved GFLOP/s as a fraction of this machine's dense matmul peak measured in the same run.
+
+Targets (issue 4): ``paper`` >= 60 % of the bfloat16 peak; ``small`` <= 0.08 s a step. The batches are
+synthetic walker-walk-shaped windows (24-dim observations, 6-dim actions) with 5 % labeled trajectories.
+Seconds are wall-clock; CPU-s (process time, all threads) tells how much of it was this process's own work
+when other jobs share the cores. With busy cores, use --threads 1: two threads on two busy cores are slower.
+Usage: python benchmarks/world_model.py [--steps N] [--presets small,paper]
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from lawm.common.config import build
+from lawm.world_model import PRESETS, Config, WorldModel
+
+OBSERVATION_DIM, ACTION_DIM, LABELED = 24, 6, 0.05
+
+
+def matmul_peak(dtype: torch.dtype, size: int = 2048, seconds: float = 2.0) -> float:
+    """Dense matmul GFLOP/s of ``size`` x ``size`` products in ``dtype``."""
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    a @ b
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        a @ b
+        count += 1
+    return 2 * size**3 * count / (time.perf_counter() - start) / 1e9
+
+
+def synthetic_batch(config: Config, generator: torch.Generator) -> dict[str, torch.Tensor]:
+    b, length = config.batch_size, config.window
+    labeled = torch.rand(b, generator=generator) < LABELED
+    actions = torch.rand(b, length, ACTION_DIM, generator=generator) * 2 - 1
+    return dict(observations=torch.randn(b, length + 1, OBSERVATION_DIM, generator=generator),
+                rewards=torch.rand(b, length, generator=generator),
+                actions=actions * labeled[:, None, None], labeled=labeled)
+
+
+def measure(preset: str, bf16: bool, steps: int) -> dict:
+    config = build(Config, PRESETS, preset, [f"bf16={bf16}"])
+    torch.manual_seed(0)
+    generator = torch.Generator().manual_seed(0)
+    low, high = -np.ones(ACTION_DIM, np.float32), np.ones(ACTION_DIM, np.float32)
+    model = WorldModel(config, OBSERVATION_DIM, low, high)
+    optimizer = torch.optim.Adam(model.parameters(), config.model_lr)
+    batches = [synthetic_batch(config, generator) for _ in range(steps + 2)]
+
+    def step(batch):
+        loss, _ = model.loss(batch)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+
+    with FlopCounterMode(display=False) as counter:
+        step(batches[0])
+    step(batches[1])  # warm-up
+    start, cpu_start = time.perf_counter(), time.process_time()
+    for batch in batches[2:]:
+        step(batch)
+    seconds, cpu = (time.perf_counter() - start) / steps, (time.process_time() - cpu_start) / steps
+    return dict(preset=preset, dtype="bf16" if bf16 else "fp32", seconds=seconds, cpu=cpu,
+                gflops=counter.get_total_flops() / 1e9, parameters=sum(p.numel() for p in model.parameters()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=10, help="timed gradient steps per setting")
+    parser.add_argument("--presets", default="small,paper", help="comma-separated presets")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    print(f"matmul peak: fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s")
+    for preset in args.presets.split(","):
+        for bf16 in (False, True):
+            r = measure(preset, bf16, args.steps)
+            achieved = r["gflops"] / r["seconds"]
+            print(f"{preset:6s} {r['dtype']}: {r['parameters'] / 1e6:.2f} M parameters, {r['seconds']:.3f} s/step "
+                  f"({1 / r['seconds']:.2f} steps/s; {r['cpu']:.3f} CPU-s/step), {r['gflops']:.1f} GFLOP/step, {achieved:.0f} GFLOP/s = "
+                  f"{100 * achieved / peaks[r['dtype']]:.0f} % of the {r['dtype']} peak "
+                  f"({100 * achieved / peaks['bf16']:.0f} % of the bf16 peak)")
+
+
+if __name__ == "__main__":
+    main()

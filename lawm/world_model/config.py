@@ -1,0 +1,69 @@
+"""The configuration of LAWM and C-LAP: the world model's fields, then the latent-action policy's (Table 2).
+
+One flat dataclass so that every field can be set with ``--set field=value``; presets only set defaults.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from lawm.errors import LawmError
+
+_AT_LEAST_ONE = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_layers", "latent_action", "batch_size",
+                 "window", "policy_units", "policy_layers", "policy_batch_size", "horizon", "log_every",
+                 "diagnostics_every", "checkpoint_every", "eval_episodes")
+
+
+@dataclass
+class Config:
+    # -- world model (Table 2, "Model") -------------------------------------------------------------------
+    deter: int = 192  # deterministic latent state size (GRU)
+    stoch: int = 32  # stochastic latent state size (Gaussian)
+    embed: int = 192  # observation embedding size
+    hidden: int = 192  # hidden units of the transition and the state posterior
+    units: int = 192  # units of the encoder, decoders, action posterior and learned action prior
+    layers: int = 2  # layers of the encoder, decoders, action posterior and learned action prior
+    idm_layers: int = 3  # layers of the action-free latent action posterior (the inverse dynamics model)
+    latent_action: int = 12  # latent action size
+    min_std: float = 0.1  # lower bound of every latent Gaussian's standard deviation
+    min_likelihood_std: float = 0.05  # lower bound of the learned observation/reward/action likelihood std
+    free_nats: float = 1.0  # free nats of the state and latent action KL terms, per step (Table 2: 1.0)
+    model_lr: float = 3e-4  # world model learning rate
+    grad_clip: float = 100.0  # gradient norm clip of every optimiser
+    batch_size: int = 64  # windows per world model batch
+    window: int = 16  # transitions per window
+    model_steps: int = 30_000  # world model gradient steps (phase 1)
+    bf16: bool = True  # bfloat16 autocast on CPU for training (benchmarks/bf16_loss.py: same loss as float32)
+    # -- latent-action policy (Table 2, "Agent") ----------------------------------------------------------
+    policy_units: int = 256  # units of the policy and value networks
+    policy_layers: int = 3  # layers of the policy and value networks
+    policy_lr: float = 8e-5  # policy and value learning rate
+    policy_batch_size: int = 16  # windows per policy update; each of their posterior states starts a rollout
+    support: float = 1.0  # eps: latent actions lie within mu_p +- eps * sigma_p of the latent action prior
+    horizon: int = 5  # imagined rollout length
+    gamma: float = 0.99  # discount factor
+    lam: float = 0.95  # lambda of the lambda-returns
+    logprob_scale: float = 0.01  # weight of the policy's log-probability regulariser
+    target_tau: float = 0.01  # Polyak rate of the slow value targets
+    policy_steps: int = 10_000  # policy gradient steps (phase 2)
+    # -- run ----------------------------------------------------------------------------------------------
+    seed: int = 0  # seed of the weights, the batches and the final evaluation
+    log_every: int = 100  # steps between metric lines
+    diagnostics_every: int = 1000  # steps between open-loop prediction diagnostics
+    checkpoint_every: int = 1000  # steps between checkpoints
+    eval_episodes: int = 10  # episodes of the final evaluation
+
+    def __post_init__(self):
+        for field in fields(self):
+            value, least = getattr(self, field.name), 1 if field.name in _AT_LEAST_ONE else 0
+            if not isinstance(value, bool) and value < least:
+                raise LawmError(f"the config field '{field.name}' must be at least {least}, got {value}")
+
+
+PRESETS: dict[str, dict] = {
+    "tiny": dict(deter=32, stoch=8, embed=32, hidden=32, units=32, latent_action=4, batch_size=8, window=8,
+                 policy_units=32, policy_batch_size=4, model_steps=60, policy_steps=20, log_every=10,
+                 diagnostics_every=30, checkpoint_every=20, eval_episodes=1),
+    "small": dict(),  # the defaults above, sized for this 2-core CPU (benchmarks/world_model.py)
+    "paper": dict(deter=512, stoch=64, embed=512, hidden=640, units=512, batch_size=64, window=50,
+                  policy_batch_size=64, model_steps=100_000, policy_steps=100_000),
+}

@@ -1,0 +1,218 @@
+"""The latent-action world model, C-LAP's latent-action policy and their commands, at the tiny preset."""
+import contextlib
+import json
+
+import numpy as np
+import pytest
+import torch
+from conftest import random_dataset, run_lawm
+
+from lawm.common.config import build
+from lawm.data import Dataset, WindowSampler
+from lawm.errors import LawmError
+from lawm.evaluation import load_policy
+from lawm.latent_policy import CLAP, LAWM
+from lawm.latent_policy.agent import Training
+from lawm.world_model import PRESETS, Config, WorldModel
+from lawm.world_model.deferred import deferred_weight_grads
+
+
+def tiny(**changes) -> Config:
+    return build(Config, PRESETS, "tiny", [f"{k}={v}" for k, v in changes.items()])
+
+
+@pytest.fixture(scope="module")
+def dataset_path(tmp_path_factory):
+    """Four uniform-random cheetah-run episodes of 500 steps (the fastest task to simulate), two labeled."""
+    path = tmp_path_factory.mktemp("data") / "cheetah.h5"
+    random_dataset("cheetah-run").save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def dataset(dataset_path):
+    return Dataset.load(dataset_path)
+
+
+@pytest.fixture(scope="module")
+def lawm_run(dataset, tmp_path_factory):
+    """A finished tiny LAWM run folder."""
+    run = tmp_path_factory.mktemp("runs") / "lawm"
+    LAWM(tiny(model_steps=100, log_every=20, diagnostics_every=50)).fit(dataset, run, progress=False)
+    return run
+
+
+def model_and_batch(dataset, learned_prior=False, batch_size=4):
+    torch.manual_seed(0)
+    sampler = WindowSampler(dataset, 8, seed=0)
+    obs = sampler.observations
+    model = WorldModel(tiny(), dataset.observation_dim, dataset.action_low, dataset.action_high, obs.mean(0),
+                       obs.std(0), learned_prior)
+    return model, sampler.sample(batch_size)
+
+
+def gradient_norms(loss, module) -> float:
+    grads = torch.autograd.grad(loss, list(module.parameters()), retain_graph=True, allow_unused=True)
+    return sum(float(g.abs().sum()) for g in grads if g is not None)
+
+
+def test_tiny_training_loss_falls_and_diagnostics_are_logged(lawm_run):
+    metrics = [json.loads(line) for line in (lawm_run / "metrics.jsonl").read_text().splitlines()]
+    losses = [row["model/loss"] for row in metrics if "model/loss" in row]
+    assert losses[-1] < losses[0]
+    logged = set().union(*metrics)
+    assert {"model/action_error", "model/open_loop_mse_5", "model/open_loop_mse_50",
+            "policy/actor_loss", "policy/critic_loss"} <= logged
+    result = json.loads((lawm_run / "eval.json").read_text())
+    assert result["task"] == "cheetah-run" and np.isfinite(result["normalized_score"])
+
+
+def test_action_free_gradient_reaches_the_idm_through_the_dynamics(dataset):
+    model, batch = model_and_batch(dataset)
+    batch["labeled"][:] = False
+    terms, _ = model.loss_terms(batch)
+    # the observation term alone: o_{t+1} -> IDM -> decoded action -> transition -> later states -> decoder
+    assert gradient_norms(terms["observation_nll"].sum(), model.idm) > 0
+    assert gradient_norms(terms["observation_nll"].sum(), model.action_decoder) > 0
+
+
+def test_labeled_window_uses_eq7_and_unlabeled_window_eq8(dataset):
+    model, batch = model_and_batch(dataset, batch_size=2)
+    batch["labeled"] = torch.tensor([True, False])
+    batch["actions"][1] = 0.0  # what the sampler gives an unlabeled window
+
+    def terms(b):
+        torch.manual_seed(1)
+        return model.loss_terms(b)[0]
+
+    base = terms(batch)
+    labeled_loss, unlabeled_loss = (sum(base.values())[i] for i in (0, 1))
+    assert base["action_nll"][0] != 0 and base["action_nll"][1] == 0  # action reconstruction only in Eq. (7)
+    # Eq. (7): the action-conditioned posterior q(u | s, a), never the IDM
+    assert gradient_norms(labeled_loss, model.action_posterior) > 0
+    assert gradient_norms(labeled_loss, model.idm) == 0
+    # Eq. (8): the IDM q(u | s, o_{t+1}), never the action-conditioned posterior
+    assert gradient_norms(unlabeled_loss, model.idm) > 0
+    assert gradient_norms(unlabeled_loss, model.action_posterior) == 0
+    # an unlabeled window's loss ignores the actions field; a labeled one's depends on it
+    changed = {k: v.clone() for k, v in batch.items()}
+    changed["actions"] = torch.rand_like(batch["actions"]) * 2 - 1
+    after = terms(changed)
+    assert all(torch.equal(after[k][1], base[k][1]) for k in base)
+    assert not torch.equal(sum(after.values())[0], labeled_loss)
+
+
+@pytest.mark.parametrize("agent_cls", [LAWM, CLAP])
+def test_latent_actions_never_leave_the_support(dataset, agent_cls):
+    config = tiny(support=0.7)
+    agent = agent_cls(config)
+    agent.build(dataset.observation_dim, dataset.action_low, dataset.action_high)
+    with torch.no_grad():
+        agent.policy.actor[-1].weight.mul_(1000.0)  # push the tanh-Gaussian to its extremes
+    feature = torch.randn(4096, config.deter + config.stoch) * 5
+    latent, _ = agent.policy.latent(agent.model, feature)
+    prior = agent.model.latent_prior(feature)
+    bound = config.support * prior.std + 1e-6
+    assert ((latent - prior.mean).abs() <= bound).all()
+    assert (latent - prior.mean).abs().max() > 0.9 * config.support * prior.std.min()  # the extremes are reached
+    actions = agent.model.decode_action(feature, latent)
+    low, high = torch.as_tensor(dataset.action_low), torch.as_tensor(dataset.action_high)
+    assert ((actions >= low) & (actions <= high)).all()
+
+
+def test_bad_config_values_are_refused():
+    with pytest.raises(LawmError, match="'horizon' must be at least 1"):
+        tiny(horizon=0)
+    with pytest.raises(LawmError, match="'free_nats' must be at least 0"):
+        tiny(free_nats=-1)
+
+
+def test_training_data_per_method(dataset):
+    assert len(CLAP().training_data(dataset).episodes) == int(dataset.label_mask.sum())
+    oracle = CLAP(oracle=True).training_data(dataset)
+    assert len(oracle.episodes) == len(dataset.episodes) and oracle.label_mask.all()
+    assert LAWM().training_data(dataset) is dataset
+    with pytest.raises(LawmError, match="labeled trajectory"):
+        LAWM().training_data(dataset.relabel(0.0, 0))
+
+
+def test_resume_after_an_interruption_matches_an_uninterrupted_run(dataset, tmp_path, monkeypatch):
+    config = tiny(model_steps=20, policy_steps=20, checkpoint_every=10, log_every=5, diagnostics_every=10)
+    whole = LAWM(config).fit(dataset, tmp_path / "whole", progress=False)
+
+    update = Training.update
+
+    def interrupted(self, step):
+        if step == 26:  # in the policy phase, after checkpoints in both phases
+            raise KeyboardInterrupt
+        return update(self, step)
+
+    monkeypatch.setattr(Training, "update", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        LAWM(config).fit(dataset, tmp_path / "resumed", progress=False)
+    assert not (tmp_path / "resumed" / "eval.json").exists()
+    monkeypatch.setattr(Training, "update", update)
+    resumed = LAWM(config).fit(dataset, tmp_path / "resumed", progress=False)
+
+    for name, value in whole.state_dict()["policy"].items():
+        assert torch.equal(value, resumed.state_dict()["policy"][name]), name
+    lines = [(tmp_path / run / "metrics.jsonl").read_text() for run in ("whole", "resumed")]
+    assert lines[0] == lines[1]
+
+
+def test_load_policy_acts_through_the_filter(lawm_run, dataset):
+    policy, config = load_policy(lawm_run)
+    assert config["algorithm"] == "lawm" and config["task"] == "cheetah-run"
+    policy.reset(3)
+    observations = np.stack([dataset.episodes[0].observations[0]] * 3)
+    first, second = policy.act(observations), policy.act(observations)
+    assert first.shape == (3, dataset.action_dim) and np.all(np.abs(first) <= 1)
+    assert not np.array_equal(first, second)  # the filter carries state from step to step
+
+
+@pytest.fixture
+def one_thread_subprocesses(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # two threads on two busy cores are far slower than one
+
+
+def test_lawm_eval_writes_eval_json(lawm_run, one_thread_subprocesses):
+    (lawm_run / "eval.json").unlink()
+    run_lawm("eval", lawm_run, "--episodes", 1)
+    assert json.loads((lawm_run / "eval.json").read_text())["episodes"] == 1
+
+
+def test_train_commands_end_to_end(dataset_path, tmp_path, one_thread_subprocesses):
+    steps = ["--set", "model_steps=10", "--set", "policy_steps=10", "--set", "checkpoint_every=5"]
+    for method, extra in (("lawm", []), ("clap", ["--oracle"])):
+        run = tmp_path / method
+        done = run_lawm("train", method, "--dataset", dataset_path, "--preset", "tiny", "--run", run,
+                        "--seed", 3, "--no-progress", *steps, *extra)
+        config = json.loads((run / "config.json").read_text())
+        assert (config["algorithm"], config["task"], config["seed"]) == (method, "cheetah-run", 3)
+        assert config["dataset"] == str(dataset_path)
+        assert json.loads((run / "eval.json").read_text())["episodes"] == 1
+        assert "normalized score" in done.stdout
+        policy, _ = load_policy(run)
+        assert type(policy) is {"lawm": LAWM, "clap": CLAP}[method]
+        assert (policy.model.action_prior is not None) == (method == "clap")  # C-LAP's learned prior
+
+
+def test_deferred_weight_gradients_equal_the_plain_ones():
+    torch.manual_seed(0)
+    cell, head = torch.nn.Linear(8, 8), torch.nn.Sequential(torch.nn.Linear(8, 4, bias=False), torch.nn.Tanh())
+    inputs = torch.randn(6, 3, 8)
+
+    def grads(deferred: bool):
+        cell.zero_grad(), head.zero_grad()
+        with deferred_weight_grads([cell, head], steps=6) if deferred else contextlib.nullcontext():
+            h, total = torch.zeros(3, 8), 0
+            for x in inputs[:5]:  # fewer calls than steps is allowed
+                h = torch.tanh(cell(x + h))
+                total = total + head(h).square().sum()
+        total.backward()
+        return [p.grad.clone() for p in (*cell.parameters(), *head.parameters())], total.detach()
+
+    (deferred, value), (plain, plain_value) = grads(True), grads(False)
+    assert torch.allclose(value, plain_value)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(deferred, plain))
+    assert "forward" not in vars(cell)  # the layers are restored
