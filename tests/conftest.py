@@ -1,6 +1,7 @@
 """Shared fixtures: small real datasets made by rolling out the uniform-random policy."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -36,8 +37,9 @@ def walker_file(walker_dataset, tmp_path_factory):
 
 
 def run_lawm(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run the command line in a subprocess, as a user would."""
-    result = subprocess.run([sys.executable, "-m", "lawm", *map(str, args)], capture_output=True, text=True)
+    """Run the command line in a subprocess, as a user would (one torch thread: the cores are shared)."""
+    result = subprocess.run([sys.executable, "-m", "lawm", *map(str, args)], capture_output=True, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
     if check and result.returncode != 0:
         raise AssertionError(f"lawm {' '.join(map(str, args))} failed:\n{result.stderr}")
     return result

@@ -8,7 +8,8 @@ import sys
 
 from lawm.errors import LawmError
 
-COMMAND_MODULES = ["lawm.cli.data", "lawm.cli.behaviour", "lawm.cli.world_model", "lawm.cli.evaluate"]
+COMMAND_MODULES = ["lawm.cli.data", "lawm.cli.behaviour", "lawm.cli.world_model", "lawm.cli.evaluate",
+                   "lawm.cli.baselines", "lawm.cli.bench"]
 
 
 def build_parser() -> argparse.ArgumentParser:

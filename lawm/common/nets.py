@@ -10,11 +10,13 @@ from torch import nn
 
 
 def mlp(inputs: int, hidden: int, outputs: int, layers: int = 2, activation: type[nn.Module] = nn.ReLU,
-        layer_norm: bool = False) -> nn.Sequential:
-    """``layers`` hidden layers of width ``hidden`` (each optionally LayerNorm'd) and a linear output."""
+        layer_norm: bool = False, dropout: float = 0.0) -> nn.Sequential:
+    """``layers`` hidden layers of width ``hidden`` (each optionally LayerNorm'd, then activated and optionally
+    dropped out) and a linear output."""
     modules, width = [], inputs
     for _ in range(layers):
         modules += [nn.Linear(width, hidden)] + ([nn.LayerNorm(hidden)] if layer_norm else []) + [activation()]
+        modules += [nn.Dropout(dropout)] if dropout else []
         width = hidden
     return nn.Sequential(*modules, nn.Linear(width, outputs))
 
@@ -47,6 +49,10 @@ class EnsembleMLP(nn.Module):
         self.out = EnsembleLinear(members, widths[-1], outputs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.features(x))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer's activations [E, B, hidden] (e.g. to run the output layer at another precision)."""
         if x.dim() == 2:
             x = x.expand(self.members, *x.shape)
         for i, layer in enumerate(self.hidden):
@@ -54,7 +60,7 @@ class EnsembleMLP(nn.Module):
             if self.layer_norm:
                 x = torch.addcmul(self.norms[2 * i + 1], F.layer_norm(x, x.shape[-1:]), self.norms[2 * i])
             x = F.relu(x, inplace=True)
-        return self.out(x)
+        return x
 
 
 class Normalizer(nn.Module):

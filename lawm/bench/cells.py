@@ -1,0 +1,145 @@
+"""What one benchmark job does: make a grid's datasets, or train and evaluate one method on one dataset.
+
+Every method of Table 1 is one entry of ``METHODS``: a function (dataset file, run folder, seed, preset) that
+trains into the run folder, resuming it, and leaves the final policy's ``eval.json`` there. Methods with their
+own ``lawm train`` command (LAWM, C-LAP) run through that command in-process.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import importlib
+import json
+import time
+import traceback
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from lawm.common.files import write_json
+from lawm.data import Dataset
+
+DATASET_KINDS = ("expert", "medium", "medium-replay", "explore", "random")
+EVAL_EPISODES = 10  # the protocol's evaluation episodes, for methods whose command does not evaluate
+
+
+@dataclass(frozen=True)
+class Cell:
+    task: str  # dm_control task
+    kind: str  # dataset kind
+    label_fraction: float  # share of trajectories that keep their actions
+    method: str  # key of METHODS
+    seed: int  # training seed
+    preset: str  # preset of the method
+    dataset: str  # the dataset file
+    run_dir: str  # the run folder
+
+    def __str__(self) -> str:
+        return f"{self.task}/{self.kind}/lf{self.label_fraction:g}/{self.method}/seed{self.seed}"
+
+
+@dataclass(frozen=True)
+class DatasetJob:
+    task: str  # dm_control task
+    kind: str  # dataset kind
+    episodes: int  # trajectories
+    seed: int  # seed of the behaviour rollouts and of every label split
+    files: tuple[tuple[float, str], ...]  # (label fraction, file) pairs; all but the first are relabels of it
+
+    def __str__(self) -> str:
+        return f"{self.task}/{self.kind} dataset"
+
+
+def make_dataset(task: str, kind: str, episodes: int, seed: int, label_fraction: float) -> Dataset:
+    """The benchmark's one way to make data: the recipes of ``lawm.data.recipes``, or uniform-random actions."""
+    if kind == "random":
+        from lawm.data import UniformPolicy, collect
+        from lawm.envs import Env
+
+        env = Env(task)
+        rollouts = collect(task, UniformPolicy(env.action_low, env.action_high), episodes, seed, progress=False)
+        return Dataset.from_rollouts(task, *rollouts, label_fraction=label_fraction, label_seed=seed,
+                                     action_low=env.action_low, action_high=env.action_high, recipe="random",
+                                     behaviour_seed=seed, behaviour={"policy": "uniform-random"})
+    from lawm.data.recipes import make_dataset as recipe
+
+    return recipe(task, kind, episodes, seed, label_fraction, progress=False)
+
+
+def make_datasets(job: DatasetJob) -> str:
+    """Make the job's missing files: the first fraction from the recipe, the others as new label splits of it."""
+    (first_fraction, first), *others = job.files
+    if not Path(first).exists():
+        make_dataset(job.task, job.kind, job.episodes, job.seed, first_fraction).save(first)
+    for fraction, path in others:
+        if not Path(path).exists():
+            Dataset.load(first).relabel(fraction, job.seed).save(path)
+    return f"{len(job.files)} file(s)"
+
+
+def _td3bc(dataset: str, run_dir: Path, seed: int, preset: str, oracle: bool) -> None:
+    from lawm.baselines import td3bc
+
+    td3bc.run(td3bc.make_config(preset, dataset=dataset, seed=seed, oracle=oracle), run_dir, progress=False)
+
+
+def _idm_td3bc(dataset: str, run_dir: Path, seed: int, preset: str) -> None:
+    from lawm.baselines import idm
+
+    idm.run(idm.make_config(preset, dataset=dataset, seed=seed), run_dir, progress=False)
+
+
+def _train_command(command: str, flags: tuple[str, ...], dataset: str, run_dir: Path, seed: int, preset: str) -> None:
+    """``lawm train COMMAND --dataset --run --seed --preset FLAGS`` in-process, then the protocol's evaluation."""
+    from lawm.cli import build_parser
+    from lawm.evaluation import evaluate, load_policy
+
+    args = build_parser().parse_args(["train", command, "--dataset", dataset, "--run", str(run_dir), "--seed",
+                                      str(seed), "--preset", preset, "--no-progress", *flags])
+    args.handler(args)
+    if not (run_dir / "eval.json").exists():
+        policy, config = load_policy(run_dir)
+        write_json(run_dir / "eval.json", evaluate(policy, config["task"], EVAL_EPISODES, seed))
+
+
+# Table 1's methods in its column order, with their labels there
+METHODS = {
+    "td3bc-oracle": partial(_td3bc, oracle=True),
+    "clap-oracle": partial(_train_command, "clap", ("--oracle",)),
+    "td3bc": partial(_td3bc, oracle=False),
+    "clap": partial(_train_command, "clap", ()),
+    "idm-td3bc": _idm_td3bc,
+    "lawm": partial(_train_command, "lawm", ()),
+}
+LABELS = {"td3bc-oracle": "TD3+BC (Oracle)", "clap-oracle": "C-LAP (Oracle)", "td3bc": "TD3+BC", "clap": "C-LAP",
+          "idm-td3bc": "IDM-TD3+BC", "lawm": "LAWM"}
+
+
+def missing_command(method: str) -> str | None:
+    """The ``lawm train`` command a method needs if this version of lawm lacks it."""
+    function = METHODS[method]
+    if not (isinstance(function, partial) and function.func is _train_command):
+        return None
+    from lawm.cli import COMMAND_MODULES
+
+    commands, train = (argparse.ArgumentParser().add_subparsers() for _ in range(2))
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands, train)
+    return None if function.args[0] in train.choices else function.args[0]
+
+
+def run_cell(cell: Cell) -> str:
+    """Train and evaluate one cell, its output in the run folder's log.txt; returns a line about its score."""
+    run_dir = Path(cell.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(run_dir / "cell.json", dataclasses.asdict(cell))
+    start = time.perf_counter()
+    with open(run_dir / "log.txt", "a") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        try:
+            METHODS[cell.method](cell.dataset, run_dir, cell.seed, cell.preset)
+        except BaseException:
+            traceback.print_exc()
+            raise
+    score = json.loads((run_dir / "eval.json").read_text())["normalized_score"]
+    return f"score {score:.1f} ({time.perf_counter() - start:.0f} s)"

@@ -1,0 +1,109 @@
+"""Benchmark grids: tasks x dataset kinds x label fractions x methods x seeds, each cell one run folder.
+
+Named grids:
+
+- ``tiny``: seconds; random walker-walk data, the model-free methods, two seeds, two label fractions (tests).
+- ``reduced``: the least that compares every method of Table 1 on this 2-core machine: walker-walk, the
+  medium-replay recipe at the protocol's size (2000 trajectories, 5 % labeled), all six methods, 3 seeds,
+  ``small`` presets. Estimated CPU cost: the dataset ~15 CPU-minutes; each TD3+BC / TD3+BC (Oracle) cell
+  (200k updates at ~130-250 updates/s on one core, then 10 evaluation episodes) ~15-25 minutes; each
+  IDM-TD3+BC cell ~10 minutes more for its IDM; so the 9 model-free cells ~4-5 CPU-hours (~2.5 h on
+  2 workers). The 9 LAWM / C-LAP cells cost what their ``small`` preset costs (design: about an hour on
+  2 cores each, so ~18 CPU-hours): run ``--grid`` with a JSON file of the model-free methods first.
+- ``paper``: Table 1 in full: 3 tasks x 4 datasets x 6 methods x 5 seeds, ``paper`` presets (for a cluster).
+
+``--grid FILE.json`` takes the fields of ``Grid`` as one JSON object (``name`` defaults to the file's stem).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from lawm.bench.cells import DATASET_KINDS, METHODS, Cell
+from lawm.envs import MAIN_TASKS, task_names
+from lawm.errors import LawmError
+
+PRESETS = ("tiny", "small", "paper")
+
+
+@dataclass(frozen=True)
+class Grid:
+    name: str  # names the grid in messages and the report
+    tasks: tuple[str, ...]  # dm_control tasks, e.g. walker-walk
+    kinds: tuple[str, ...]  # dataset kinds: expert, medium, medium-replay, explore (random for tests)
+    methods: tuple[str, ...]  # keys of lawm.bench.cells.METHODS
+    seeds: tuple[int, ...]  # training seeds of every method
+    label_fractions: tuple[float, ...] = (0.05,)  # shares of trajectories that keep their actions
+    episodes: int = 2000  # trajectories per dataset, 500 steps each
+    preset: str = "small"  # preset of every method: tiny, small or paper
+    data_seed: int = 0  # seed of the datasets: every method and seed sees the same data
+
+    def __post_init__(self):
+        _check(self)
+
+    def cells(self, out: Path) -> list[Cell]:
+        """Every cell of the grid, with its dataset file and run folder under ``out``."""
+        return [Cell(task, kind, fraction, method, seed, self.preset,
+                     str(dataset_path(out, self, task, kind, fraction)),
+                     str(out / "runs" / task / kind / f"lf{fraction:g}" / method / f"seed{seed}"))
+                for task in self.tasks for kind in self.kinds for fraction in self.label_fractions
+                for method in self.methods for seed in self.seeds]
+
+
+def dataset_path(out: Path, grid: Grid, task: str, kind: str, fraction: float) -> Path:
+    return out / "datasets" / f"{task}-{kind}-{grid.episodes}ep-seed{grid.data_seed}-lf{fraction:g}.h5"
+
+
+def load_grid(spec: str) -> Grid:
+    """A named grid, or one read from a JSON file of ``Grid``'s fields."""
+    if spec in GRIDS:
+        return GRIDS[spec]
+    path = Path(spec)
+    if path.suffix != ".json" or not path.is_file():
+        raise LawmError(f"unknown grid '{spec}'; name one of {', '.join(GRIDS)} or give a JSON file of grid fields")
+    try:
+        values = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise LawmError(f"grid file {path} is not valid JSON ({error})") from None
+    if not isinstance(values, dict):
+        raise LawmError(f"grid file {path} must hold one JSON object of grid fields")
+    names = {f.name for f in fields(Grid)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise LawmError(f"grid file {path} has the unknown field '{unknown[0]}'; fields are: {', '.join(sorted(names))}")
+    values.setdefault("name", path.stem)
+    missing = sorted({"tasks", "kinds", "methods", "seeds"} - set(values))
+    if missing:
+        raise LawmError(f"grid file {path} lacks the field '{missing[0]}'")
+    return Grid(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+
+def _check(grid: Grid) -> None:
+    """One sentence for the first thing wrong with a grid."""
+    for field in ("tasks", "kinds", "methods", "seeds", "label_fractions"):
+        values = getattr(grid, field)
+        if not isinstance(values, tuple) or not values:
+            raise LawmError(f"grid '{grid.name}' needs a non-empty list of {field.replace('_', ' ')}")
+    choices = dict(tasks=task_names(), kinds=DATASET_KINDS, methods=list(METHODS))
+    for field, known in choices.items():
+        for value in getattr(grid, field):
+            if value not in known:
+                raise LawmError(f"grid '{grid.name}' names the unknown {field[:-1]} '{value}'; known: {', '.join(known)}")
+    if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in grid.seeds):
+        raise LawmError(f"grid '{grid.name}' needs a non-empty list of non-negative integer seeds")
+    if not all(isinstance(f, (int, float)) and 0 < f <= 1 for f in grid.label_fractions):
+        raise LawmError(f"grid '{grid.name}' needs label fractions in (0, 1]")
+    if not isinstance(grid.episodes, int) or grid.episodes < 1:
+        raise LawmError(f"grid '{grid.name}' needs a positive integer number of episodes")
+    if grid.preset not in PRESETS:
+        raise LawmError(f"grid '{grid.name}' names the unknown preset '{grid.preset}'; presets: {', '.join(PRESETS)}")
+
+
+GRIDS = {
+    "tiny": Grid("tiny", ("walker-walk",), ("random",), ("td3bc", "td3bc-oracle", "idm-td3bc"), (0, 1),
+                 label_fractions=(0.25, 0.5), episodes=4, preset="tiny"),
+    "reduced": Grid("reduced", ("walker-walk",), ("medium-replay",), tuple(METHODS), (0, 1, 2)),
+    "paper": Grid("paper", MAIN_TASKS, ("expert", "medium", "medium-replay", "explore"), tuple(METHODS),
+                  (0, 1, 2, 3, 4), preset="paper"),
+}

@@ -1,0 +1,200 @@
+"""``lawm report``: Table 1, IQMs and figures rebuilt from a benchmark folder's result files alone.
+
+Every finished cell leaves ``cell.json`` (what it is) and ``eval.json`` (its normalized score) in its run
+folder. The report gives, per label fraction, Table 1's layout (mean +- sample standard deviation over seeds,
+the best method without oracle in bold, and the average row), each method's interquartile mean (IQM) with a
+95 % stratified-bootstrap confidence interval (Agarwal et al., 2021: runs are resampled within each task and
+dataset), a figure of scores per method and dataset, and, when the grid has several label fractions, the
+IQM of each method against the label fraction.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from lawm.bench.cells import DATASET_KINDS, LABELS
+from lawm.common.files import atomic_path
+from lawm.errors import LawmError
+
+BOOTSTRAP_SAMPLES = 2000
+COLORS = dict(zip(LABELS, ("tab:gray", "tab:purple", "tab:blue", "tab:orange", "tab:green", "tab:red")))
+
+
+def load_results(out: str | Path) -> list[dict]:
+    """One row (task, kind, label_fraction, method, seed, score) per finished cell under ``out``."""
+    rows = []
+    for cell in sorted(Path(out).glob("runs/**/cell.json")):
+        result = cell.with_name("eval.json")
+        if result.exists():
+            fields = json.loads(cell.read_text())
+            rows.append(dict(task=fields["task"], kind=fields["kind"], label_fraction=fields["label_fraction"],
+                             method=fields["method"], seed=fields["seed"],
+                             score=json.loads(result.read_text())["normalized_score"]))
+    return rows
+
+
+def iqm(scores: np.ndarray) -> np.ndarray:
+    """Interquartile mean along the last axis: the mean of the middle half (25 % trimmed from each end)."""
+    scores = np.sort(scores, axis=-1)
+    cut = int(0.25 * scores.shape[-1])
+    return scores[..., cut:scores.shape[-1] - cut].mean(-1)
+
+
+def stratified_bootstrap_iqm(strata: list[np.ndarray], samples: int = BOOTSTRAP_SAMPLES,
+                             seed: int = 0) -> tuple[float, float, float]:
+    """The IQM over all runs and its 95 % percentile interval, resampling runs with replacement per stratum."""
+    rng = np.random.default_rng(seed)
+    resampled = np.concatenate([runs[rng.integers(0, len(runs), (samples, len(runs)))] for runs in strata], 1)
+    low, high = np.percentile(iqm(resampled), [2.5, 97.5])
+    return float(iqm(np.concatenate(strata))), float(low), float(high)
+
+
+def _rows_of(results: list[dict], fraction: float) -> tuple[list[tuple[str, str]], list[str]]:
+    """The (task, kind) rows and the methods, in Table 1's order, at one label fraction."""
+    here = [r for r in results if r["label_fraction"] == fraction]
+    rows = sorted({(r["task"], r["kind"]) for r in here}, key=lambda tk: (tk[0], DATASET_KINDS.index(tk[1])))
+    return rows, [m for m in LABELS if any(r["method"] == m for r in here)]
+
+
+def _scores(results: list[dict], fraction: float, method: str, task: str | None = None,
+            kind: str | None = None) -> np.ndarray:
+    return np.array([r["score"] for r in results if r["label_fraction"] == fraction and r["method"] == method
+                     and task in (None, r["task"]) and kind in (None, r["kind"])])
+
+
+def _std(scores: np.ndarray) -> float:
+    """Sample standard deviation over seeds (0 for a single seed)."""
+    return float(scores.std(ddof=1)) if len(scores) > 1 else 0.0
+
+
+def table1(results: list[dict], fraction: float) -> str:
+    """Table 1's layout at one label fraction: mean +- std over seeds, best non-oracle mean in bold, averages."""
+    rows, methods = _rows_of(results, fraction)
+    counts = {len(_scores(results, fraction, m, t, k)) for t, k in rows for m in methods} - {0}
+    lines = ["| task | dataset | " + " | ".join(LABELS[m] for m in methods) + " |",
+             "|---|---|" + "---:|" * len(methods)]
+    means = {m: [] for m in methods}
+    for i, (task, kind) in enumerate(rows):
+        cells = {m: _scores(results, fraction, m, task, kind) for m in methods}
+        best = max((s.mean() for m, s in cells.items() if len(s) and not m.endswith("oracle")), default=None)
+        texts = []
+        for m, s in cells.items():
+            if not len(s):
+                texts.append("–")
+                continue
+            means[m].append(s.mean())
+            text = f"{s.mean():.1f}" + (f" ± {_std(s):.1f}" if len(s) > 1 else "")
+            text = f"**{text}**" if s.mean() == best and not m.endswith("oracle") else text
+            texts.append(text + (f" (n={len(s)})" if len(counts) > 1 else ""))
+        shown = task if i == 0 or rows[i - 1][0] != task else ""
+        lines.append(f"| {shown} | {kind} | " + " | ".join(texts) + " |")
+    partial = {m for m in methods if len(means[m]) < len(rows)}
+    lines.append("| **average** | | " + " | ".join(
+        f"{np.mean(means[m]):.1f}" + ("*" if m in partial else "") for m in methods) + " |")
+    notes = [f"Normalized score (return / 10) of the final policy; mean ± sample std over "
+             f"{'/'.join(map(str, sorted(counts)))} seeds; bold: the best method without oracle."]
+    if partial:
+        notes.append("*: averaged over the rows that method has.")
+    return "\n".join(lines + [""] + notes)
+
+
+def iqm_rows(results: list[dict], fraction: float) -> dict[str, tuple[float, float, float, int]]:
+    """Per method: IQM, its 95 % CI and the number of runs, stratified by task and dataset."""
+    rows, methods = _rows_of(results, fraction)
+    table = {}
+    for m in methods:
+        strata = [s for t, k in rows if len(s := _scores(results, fraction, m, t, k))]
+        table[m] = (*stratified_bootstrap_iqm(strata), sum(map(len, strata)))
+    return table
+
+
+def iqm_table(results: list[dict], fraction: float) -> str:
+    lines = ["| method | IQM | 95 % CI | runs |", "|---|---:|---:|---:|"]
+    for m, (value, low, high, runs) in iqm_rows(results, fraction).items():
+        lines.append(f"| {LABELS[m]} | {value:.1f} | [{low:.1f}, {high:.1f}] | {runs} |")
+    return "\n".join(lines)
+
+
+def _save(fig, path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+
+
+def plot_scores(results: list[dict], fraction: float, path: Path) -> None:
+    """Per task, bars of each method's mean score per dataset (std as error bars, seeds as dots); then IQMs."""
+    import matplotlib.pyplot as plt
+
+    rows, methods = _rows_of(results, fraction)
+    tasks = sorted({t for t, _ in rows})
+    fig, axes = plt.subplots(1, len(tasks) + 1, figsize=(4.2 * (len(tasks) + 1), 3.6), squeeze=False)
+    width = 0.8 / len(methods)
+    for ax, task in zip(axes[0], tasks):
+        kinds = [k for t, k in rows if t == task]
+        for j, m in enumerate(methods):
+            for x, kind in enumerate(kinds):
+                s = _scores(results, fraction, m, task, kind)
+                if len(s):
+                    where = x - 0.4 + width * (j + 0.5)
+                    ax.bar(where, s.mean(), width, yerr=_std(s), color=COLORS[m], label=LABELS[m] if x == 0 else None)
+                    ax.scatter(np.full(len(s), where), s, s=6, color="black", zorder=3)
+        ax.set_xticks(range(len(kinds)), kinds)
+        ax.set(title=task, ylabel="normalized score", ylim=(0, 100))
+    ax = axes[0][-1]
+    for j, (m, (value, low, high, _)) in enumerate(iqm_rows(results, fraction).items()):
+        ax.errorbar(value, j, xerr=[[value - low], [high - value]], fmt="o", color=COLORS[m], capsize=3)
+    ax.set_yticks(range(len(methods)), [LABELS[m] for m in methods])
+    ax.set(title="IQM, 95 % stratified-bootstrap CI", xlabel="normalized score", xlim=(0, 100))
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"label fraction {fraction:g}", fontsize=9)
+    _save(fig, path)
+
+
+def plot_fractions(results: list[dict], fractions: list[float], path: Path) -> None:
+    """Each method's IQM (95 % CI as a band) against the share of labeled trajectories."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    table = {f: iqm_rows(results, f) for f in fractions}
+    for m in LABELS:
+        points = [(f, *table[f][m][:3]) for f in fractions if m in table[f]]
+        if points:
+            f, value, low, high = map(np.array, zip(*points))
+            ax.plot(f, value, "o-", color=COLORS[m], label=LABELS[m])
+            ax.fill_between(f, low, high, color=COLORS[m], alpha=0.2)
+    ax.set(xscale="log", xlabel="label fraction", ylabel="IQM normalized score", ylim=(0, 100))
+    ax.set_xticks(fractions, [f"{f:g}" for f in fractions], minor=False)
+    ax.minorticks_off()
+    ax.legend(fontsize=7)
+    _save(fig, path)
+
+
+def write_report(out: str | Path) -> list[Path]:
+    """report.md, scores PNG(s) and, with several label fractions, label_fractions.png in ``out``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    out = Path(out)
+    results = load_results(out)
+    if not results:
+        raise LawmError(f"{out} holds no finished benchmark cells (no runs/**/cell.json with an eval.json)")
+    fractions = sorted({r["label_fraction"] for r in results})
+    written, sections = [], [f"# Benchmark report\n\nRebuilt from the {len(results)} finished cells under `{out}`."]
+    for fraction in fractions:
+        figure = out / f"scores_lf{fraction:g}.png"
+        plot_scores(results, fraction, figure)
+        written.append(figure)
+        sections.append(f"## Label fraction {fraction:g}\n\n{table1(results, fraction)}\n\n"
+                        f"### IQM over tasks and datasets\n\n{iqm_table(results, fraction)}\n\n![scores]({figure.name})")
+    if len(fractions) > 1:
+        plot_fractions(results, fractions, out / "label_fractions.png")
+        written.append(out / "label_fractions.png")
+        sections.append("## Score against label fraction\n\n![label fractions](label_fractions.png)")
+    with atomic_path(out / "report.md") as tmp:
+        tmp.write_text("\n\n".join(sections) + "\n")
+    return [out / "report.md", *written]

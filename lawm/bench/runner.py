@@ -1,0 +1,108 @@
+"""``lawm bench``: run a grid's missing datasets, then its unfinished cells, on a local process pool or on Ray.
+
+A cell is finished when its run folder holds ``eval.json``; finished cells are skipped, and an unfinished
+cell resumes from its run folder's checkpoint. Every job runs with one torch thread (the networks are small,
+and the cores go to parallel cells). A failed job does not stop the others; the command fails at the end.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import traceback
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable, Iterator
+
+from lawm.bench.cells import METHODS, Cell, DatasetJob, make_datasets, missing_command, run_cell
+from lawm.bench.grids import Grid, dataset_path
+from lawm.common.files import write_json
+from lawm.errors import LawmError
+
+Outcome = tuple[object, str | None, str | None]  # (job, its line, or the sentence of its failure)
+
+
+def guarded(function: Callable, job) -> tuple[str | None, str | None]:
+    """Run ``function(job)`` with one torch thread; a failure becomes one sentence instead of an exception."""
+    import torch
+
+    torch.set_num_threads(1)
+    try:
+        return function(job), None
+    except LawmError as error:
+        return None, str(error)
+    except Exception as error:  # noqa: BLE001 (a broken job must not take the grid down)
+        where = traceback.extract_tb(error.__traceback__)[-1]
+        return None, f"{type(error).__name__}: {error} (at {Path(where.filename).name}:{where.lineno})"
+
+
+def local(function: Callable, jobs: list, workers: int) -> Iterator[Outcome]:
+    """Each job in a pool of ``workers`` fresh processes."""
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
+        futures = {pool.submit(guarded, function, job): job for job in jobs}
+        for future in as_completed(futures):
+            yield futures[future], *future.result()
+
+
+def ray(function: Callable, jobs: list, workers: int) -> Iterator[Outcome]:
+    """Each job as a Ray task of one CPU: on the cluster of RAY_ADDRESS, else on a local Ray of ``workers`` CPUs."""
+    try:
+        import ray as ray_module
+    except ImportError:
+        raise LawmError("--backend ray needs Ray; install it with: pip install 'lawm[ray]'") from None
+    if not ray_module.is_initialized():
+        address = os.environ.get("RAY_ADDRESS")
+        ray_module.init(address=address, **({} if address else dict(num_cpus=workers)), log_to_driver=False)
+    task = ray_module.remote(num_cpus=1)(guarded)
+    pending = {task.remote(function, job): job for job in jobs}
+    while pending:
+        (done,), _ = ray_module.wait(list(pending), num_returns=1)
+        yield pending.pop(done), *ray_module.get(done)
+
+
+BACKENDS = {"local": local, "ray": ray}
+
+
+def dataset_jobs(grid: Grid, out: Path) -> list[DatasetJob]:
+    """One job per task and kind whose files are not all there yet."""
+    jobs = [DatasetJob(task, kind, grid.episodes, grid.data_seed,
+                       tuple((f, str(dataset_path(out, grid, task, kind, f))) for f in grid.label_fractions))
+            for task in grid.tasks for kind in grid.kinds]
+    return [job for job in jobs if not all(Path(path).exists() for _, path in job.files)]
+
+
+def run_grid(grid: Grid, out: str | Path, backend: str = "local", workers: int | None = None) -> list[Cell]:
+    """Make the grid's missing datasets, run its unfinished cells, and return every cell."""
+    if backend not in BACKENDS:
+        raise LawmError(f"unknown backend '{backend}'; backends are: {', '.join(BACKENDS)}")
+    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise LawmError(f"--workers must be at least 1, got {workers}")
+    for method in grid.methods:
+        command = missing_command(method)
+        if command:
+            raise LawmError(f"method '{method}' needs 'lawm train {command}', which this version of lawm lacks; "
+                            "leave it out of the grid")
+    out = Path(out).resolve()
+    write_json(out / "grid.json", dataclasses.asdict(grid))
+    cells = grid.cells(out)
+    todo = [cell for cell in cells if not (Path(cell.run_dir) / "eval.json").exists()]
+    print(f"grid {grid.name}: {len(cells)} cells, {len(cells) - len(todo)} finished, {len(todo)} to run "
+          f"({backend} backend, {workers} workers)", flush=True)
+    for function, jobs in ((make_datasets, dataset_jobs(grid, out) if todo else []), (run_cell, todo)):
+        if not jobs:
+            continue
+        failures = [(job, error) for job, error in _report(BACKENDS[backend](function, jobs, workers), len(jobs))
+                    if error]
+        if failures:
+            job, error = failures[0]
+            where = f" (its log: {Path(job.run_dir) / 'log.txt'})" if isinstance(job, Cell) else ""
+            raise LawmError(f"{len(failures)} of {len(jobs)} jobs failed; the first, {job}, said: {error}{where}")
+    return cells
+
+
+def _report(outcomes: Iterator[Outcome], total: int) -> Iterator[tuple[object, str | None]]:
+    """Print one line per finished job and pass on its failure, if any."""
+    for done, (job, line, error) in enumerate(outcomes, 1):
+        print(f"[{done}/{total}] {job}: {line if error is None else 'FAILED: ' + error}", flush=True)
+        yield job, error

@@ -1,0 +1,119 @@
+"""``lawm bench`` end to end on the tiny grid (skip finished, resume unfinished), ``lawm report``, grid specs."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from conftest import run_lawm
+
+from lawm.bench.grids import GRIDS, load_grid
+from lawm.bench.report import iqm, stratified_bootstrap_iqm
+from lawm.errors import LawmError
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    """The tiny grid, run once with the local backend: 2 label fractions x 3 methods x 2 seeds."""
+    out = tmp_path_factory.mktemp("bench")
+    done = run_lawm("bench", "--grid", "tiny", "--out", out, "--workers", "2")
+    assert "12 cells, 0 finished, 12 to run" in done.stdout
+    return out
+
+
+def cell_dirs(out):
+    return sorted(path.parent for path in out.glob("runs/**/cell.json"))
+
+
+def test_tiny_grid_runs_every_cell_on_shared_datasets(bench):
+    cells = cell_dirs(bench)
+    assert len(cells) == 12 and all((cell / "eval.json").exists() for cell in cells)
+    assert sorted(p.name for p in (bench / "datasets").iterdir()) == [
+        "walker-walk-random-4ep-seed0-lf0.25.h5", "walker-walk-random-4ep-seed0-lf0.5.h5"]
+    methods = {json.loads((cell / "config.json").read_text())["algorithm"] for cell in cells}
+    assert methods == {"td3bc", "idm-td3bc"}
+    oracle = [json.loads((c / "eval.json").read_text())["transitions"] for c in cells if "td3bc-oracle" in str(c)]
+    assert oracle == [4 * 500] * 4
+
+
+def test_rerun_skips_finished_cells_and_resumes_unfinished_ones(bench):
+    cells = cell_dirs(bench)
+    unfinished = bench / "runs/walker-walk/random/lf0.5/td3bc/seed1"
+    (unfinished / "eval.json").unlink()
+    checkpoint = torch.load(unfinished / "checkpoint.pt", weights_only=False)
+    checkpoint["step"] = 100  # as if the cell had been stopped halfway
+    torch.save(checkpoint, unfinished / "checkpoint.pt")
+    before = (unfinished / "metrics.jsonl").read_text().splitlines()
+    others = {cell: (cell / "eval.json").stat().st_mtime_ns for cell in cells if cell != unfinished}
+
+    done = run_lawm("bench", "--grid", "tiny", "--out", bench, "--workers", "2")
+    assert "12 cells, 11 finished, 1 to run" in done.stdout
+    assert (unfinished / "eval.json").exists()
+    after = (unfinished / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in after] == [50, 100, 150, 200]
+    assert after[:2] == before[:2] and after[2:] != before[2:]  # steps 101-200 trained again, 1-100 kept
+    assert {cell: (cell / "eval.json").stat().st_mtime_ns for cell in others} == others
+
+
+def test_report_rebuilds_table_iqm_and_figures_from_the_result_files(bench):
+    done = run_lawm("report", bench)
+    report = (bench / "report.md").read_text()
+    assert report.count("| task | dataset | TD3+BC (Oracle) | TD3+BC | IDM-TD3+BC |") == 2
+    assert report.count("| **average** |") == 2 and "| IDM-TD3+BC |" in report
+    scores = [json.loads(p.read_text())["normalized_score"]
+              for p in sorted(bench.glob("runs/walker-walk/random/lf0.25/td3bc/seed*/eval.json"))]
+    assert f"{np.mean(scores):.1f} ± {np.std(scores, ddof=1):.1f}" in report.split("## Label fraction 0.5")[0]
+    for name in ("scores_lf0.25.png", "scores_lf0.5.png", "label_fractions.png"):
+        assert (bench / name).read_bytes().startswith(b"\x89PNG")
+
+
+def test_ray_backend_runs_a_cell_on_a_local_ray_instance(bench, tmp_path):
+    pytest.importorskip("ray")
+    shutil.copytree(bench / "datasets", tmp_path / "datasets")
+    grid = tmp_path / "one.json"
+    grid.write_text(json.dumps(dict(tasks=["walker-walk"], kinds=["random"], methods=["td3bc"], seeds=[5],
+                                    label_fractions=[0.25], episodes=4, preset="tiny")))
+    done = run_lawm("bench", "--grid", grid, "--out", tmp_path, "--backend", "ray", "--workers", "1")
+    assert "grid one: 1 cells, 0 finished, 1 to run (ray backend" in done.stdout
+    result = json.loads((tmp_path / "runs/walker-walk/random/lf0.25/td3bc/seed5/eval.json").read_text())
+    assert result["seed"] == 5
+
+
+def test_a_bad_grid_name_gets_one_sentence(tmp_path):
+    done = run_lawm("bench", "--grid", "huge", "--out", tmp_path, check=False)
+    assert done.returncode == 2
+    assert done.stderr.startswith("lawm: error: unknown grid 'huge'") and done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(methods=["td3bc", "dreamer"]), "unknown method 'dreamer'"),
+    (dict(kinds=["expert", "perfect"]), "unknown kind 'perfect'"),
+    (dict(tasks=["walker-run-fast"]), "unknown task 'walker-run-fast'"),
+    (dict(seeds=[]), "non-empty list of seeds"),
+    (dict(label_fractions=[0.0]), r"label fractions in \(0, 1\]"),
+    (dict(preset="huge"), "unknown preset 'huge'"),
+    (dict(workers=2), "unknown field 'workers'"),
+])
+def test_bad_grid_files_get_one_sentence(tmp_path, fields, message):
+    spec = {**dict(tasks=["walker-walk"], kinds=["random"], methods=["td3bc"], seeds=[0]), **fields}
+    path = tmp_path / "grid.json"
+    path.write_text(json.dumps(spec))
+    with pytest.raises(LawmError, match=message):
+        load_grid(str(path))
+
+
+def test_named_grids_cover_the_protocol():
+    paper = GRIDS["paper"]
+    assert len(paper.tasks) * len(paper.kinds) == 12 and len(paper.methods) == 6 and paper.episodes == 2000
+    reduced = GRIDS["reduced"]
+    assert reduced.tasks == ("walker-walk",) and len(reduced.methods) == 6 and len(reduced.seeds) == 3
+
+
+def test_iqm_and_its_stratified_bootstrap_interval():
+    assert iqm(np.arange(1.0, 9.0)) == pytest.approx(4.5)  # the mean of 3, 4, 5, 6
+    value, low, high = stratified_bootstrap_iqm([np.full(4, 7.0), np.full(3, 7.0)])
+    assert value == low == high == 7.0
+    value, low, high = stratified_bootstrap_iqm([np.array([0.0, 10, 20, 30]), np.array([50.0, 60, 70])])
+    assert low < value < high and value == pytest.approx(iqm(np.array([0.0, 10, 20, 30, 50, 60, 70])))
