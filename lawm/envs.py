@@ -35,8 +35,8 @@ def _domain_and_task(name: str) -> tuple[str, str]:
     return domain, task
 
 
-def episode_seeds(seed: int, count: int) -> list[int]:
-    """``count`` independent 32-bit seeds derived from one seed (same seed, same list)."""
+def episode_seeds(seed: int | list[int], count: int) -> list[int]:
+    """``count`` independent 32-bit seeds derived from a seed or a list of them (same seed, same list)."""
     return [int(s) for s in np.random.SeedSequence(seed).generate_state(count)]
 
 

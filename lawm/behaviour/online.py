@@ -19,7 +19,7 @@ from lawm.common.config import to_dict
 from lawm.common.files import atomic_path, write_json
 from lawm.common.loop import train
 from lawm.common.run import RunFolder, seed_everything
-from lawm.envs import EPISODE_STEPS, Env
+from lawm.envs import EPISODE_STEPS, Env, episode_seeds
 from lawm.errors import LawmError
 from lawm.evaluation import evaluate
 
@@ -114,8 +114,7 @@ class OnlineAgent:
 
     def update(self, step: int) -> dict:
         if step % EPISODE_STEPS == 0:
-            episode_seed = int(np.random.SeedSequence([self.config.seed, step // EPISODE_STEPS]).generate_state(1)[0])
-            self.obs, _ = self.env.reset(seed=episode_seed)
+            self.obs, _ = self.env.reset(seed=episode_seeds([self.config.seed, step // EPISODE_STEPS], 1)[0])
             self.episode_return = 0.0
         if step < self.config.seed_steps:
             action = self.rng.uniform(self.env.action_low, self.env.action_high).astype(np.float32)
