@@ -95,10 +95,6 @@ class RunFolder:
                 self._tensorboard = SummaryWriter(str(self.path / "tb"))
         return self._tensorboard or None
 
-    def metrics(self) -> list[dict]:
-        path = self.path / "metrics.jsonl"
-        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-
     def write_result(self, name: str, obj) -> None:
         write_json(self.path / name, obj)
 
