@@ -34,7 +34,7 @@ def train(run: RunFolder, agent: Trainable, total_steps: int, *, log_every: int,
         agent.load_state_dict(state["agent"])
         set_rng_state(state["rng"])
         step, seconds = state["step"], state["seconds"]
-        run.forget_metrics_after(step)
+    run.forget_metrics_after(step)  # lines past the checkpoint (or from an attempt that never saved one)
     sums, counts, start = {}, {}, time.perf_counter()
 
     def save():
