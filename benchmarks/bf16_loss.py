@@ -13,8 +13,8 @@ import numpy as np
 import torch
 
 from lawm.common.config import build
-from lawm.data import Dataset, UniformPolicy, WindowSampler, collect
-from lawm.envs import Env
+from lawm.data import Dataset, WindowSampler
+from lawm.data.recipes import random_dataset
 from lawm.world_model import PRESETS, Config, WorldModel
 
 
@@ -43,10 +43,7 @@ def train(dataset: Dataset, held_out: list[dict], config: Config, steps: int) ->
 
 
 def random_walker(episodes: int = 48) -> Dataset:
-    env = Env("walker-walk")
-    rollouts = collect("walker-walk", UniformPolicy(env.action_low, env.action_high), episodes, 1, progress=False)
-    return Dataset.from_rollouts("walker-walk", *rollouts, label_fraction=0.05, label_seed=1,
-                                 action_low=env.action_low, action_high=env.action_high, recipe="random")
+    return random_dataset("walker-walk", episodes, seed=1, label_fraction=0.05, progress=False)
 
 
 def main() -> None:

@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 import torch
-from torch import nn
 
 from lawm.behaviour.sac import SAC, SACConfig, TanhGaussianActor
 from lawm.common.nets import mlp

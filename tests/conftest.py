@@ -8,19 +8,14 @@ import sys
 import pytest
 import torch
 
-from lawm.data import Dataset, UniformPolicy, collect
-from lawm.envs import Env
+from lawm.data import Dataset, recipes
 
 torch.set_num_threads(1)
 
 
 def random_dataset(task: str = "walker-walk", episodes: int = 4, label_fraction: float = 0.5,
                    seed: int = 0) -> Dataset:
-    env = Env(task)
-    rollouts = collect(task, UniformPolicy(env.action_low, env.action_high), episodes, seed, progress=False)
-    return Dataset.from_rollouts(task, *rollouts, label_fraction=label_fraction, label_seed=seed,
-                                 action_low=env.action_low, action_high=env.action_high, recipe="random",
-                                 behaviour_seed=seed)
+    return recipes.random_dataset(task, episodes, seed, label_fraction, progress=False)
 
 
 @pytest.fixture(scope="session")

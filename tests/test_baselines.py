@@ -42,14 +42,14 @@ def test_td3bc_trains_on_labeled_episodes_and_evaluates(dataset_path, tmp_path):
     metrics = (run / "metrics.jsonl").read_text()
     assert [json.loads(line)["step"] for line in metrics.splitlines()] == [50, 100, 150, 200]
 
-    evaluated = run_lawm("eval", run, "--episodes", "2", "--seed", "3")
+    run_lawm("eval", run, "--episodes", "2", "--seed", "3")
     assert read(run / "eval.json")["returns"] == result["returns"]  # lawm eval rebuilds the same policy
 
 
 def test_td3bc_oracle_trains_on_every_episode(dataset_path, tmp_path):
     run = tmp_path / "oracle"
-    done = run_lawm("train", "td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny", "--oracle",
-                "--set", "steps=20", "--set", "eval_episodes=1")
+    run_lawm("train", "td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny", "--oracle",
+             "--set", "steps=20", "--set", "eval_episodes=1")
     assert read(run / "config.json")["oracle"] is True
     assert read(run / "eval.json")["transitions"] == 6 * 500
 
@@ -95,7 +95,7 @@ def test_idm_learns_the_labeled_actions(dataset_path, tmp_path):
 
 def test_idm_td3bc_labels_the_action_free_episodes(dataset_path, tmp_path):
     run = tmp_path / "idm-td3bc"
-    done = run_lawm("train", "idm-td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny")
+    run_lawm("train", "idm-td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny")
     assert read(run / "config.json")["algorithm"] == "idm-td3bc"
     errors = read(run / "idm.json")
     assert (errors["heldout_episodes"], errors["labeled_by_idm"]) == (1, 3)

@@ -58,7 +58,7 @@ def test_rerun_skips_finished_cells_and_resumes_unfinished_ones(bench):
 
 
 def test_report_rebuilds_table_iqm_and_figures_from_the_result_files(bench):
-    done = run_lawm("report", bench)
+    run_lawm("report", bench)
     report = (bench / "report.md").read_text()
     assert report.count("| task | dataset | TD3+BC (Oracle) | TD3+BC | IDM-TD3+BC |") == 2
     assert report.count("| **average** |") == 2 and "| IDM-TD3+BC |" in report

@@ -6,10 +6,8 @@ own ``lawm train`` command (LAWM, C-LAP) run through that command in-process.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
-import importlib
 import json
 import time
 import traceback
@@ -53,17 +51,10 @@ class DatasetJob:
 
 def make_dataset(task: str, kind: str, episodes: int, seed: int, label_fraction: float) -> Dataset:
     """The benchmark's one way to make data: the recipes of ``lawm.data.recipes``, or uniform-random actions."""
+    from lawm.data.recipes import make_dataset as recipe, random_dataset
+
     if kind == "random":
-        from lawm.data import UniformPolicy, collect
-        from lawm.envs import Env
-
-        env = Env(task)
-        rollouts = collect(task, UniformPolicy(env.action_low, env.action_high), episodes, seed, progress=False)
-        return Dataset.from_rollouts(task, *rollouts, label_fraction=label_fraction, label_seed=seed,
-                                     action_low=env.action_low, action_high=env.action_high, recipe="random",
-                                     behaviour_seed=seed, behaviour={"policy": "uniform-random"})
-    from lawm.data.recipes import make_dataset as recipe
-
+        return random_dataset(task, episodes, seed, label_fraction, progress=False)
     return recipe(task, kind, episodes, seed, label_fraction, progress=False)
 
 
@@ -114,19 +105,6 @@ METHODS = {
 }
 LABELS = {"td3bc-oracle": "TD3+BC (Oracle)", "clap-oracle": "C-LAP (Oracle)", "td3bc": "TD3+BC", "clap": "C-LAP",
           "idm-td3bc": "IDM-TD3+BC", "lawm": "LAWM"}
-
-
-def missing_command(method: str) -> str | None:
-    """The ``lawm train`` command a method needs if this version of lawm lacks it."""
-    function = METHODS[method]
-    if not (isinstance(function, partial) and function.func is _train_command):
-        return None
-    from lawm.cli import COMMAND_MODULES
-
-    commands, train = (argparse.ArgumentParser().add_subparsers() for _ in range(2))
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(commands, train)
-    return None if function.args[0] in train.choices else function.args[0]
 
 
 def run_cell(cell: Cell) -> str:

@@ -55,20 +55,9 @@ def register(commands, train_commands) -> None:
 
 
 def _random(args) -> None:
-    from lawm.data import Dataset, UniformPolicy, collect, label_split
-    from lawm.envs import Env
-    from lawm.errors import LawmError
+    from lawm.data.recipes import random_dataset
 
-    if args.episodes < 1:
-        raise LawmError(f"--episodes must be at least 1, got {args.episodes}")
-    label_split(args.episodes, args.label_fraction, args.seed)  # refuse a bad fraction before rolling out
-    env = Env(args.task)
-    policy = UniformPolicy(env.action_low, env.action_high)
-    rollouts = collect(args.task, policy, args.episodes, args.seed, workers=args.workers,
-                       description=f"random {args.task}")
-    dataset = Dataset.from_rollouts(args.task, *rollouts, label_fraction=args.label_fraction, label_seed=args.seed,
-                                    action_low=env.action_low, action_high=env.action_high, recipe="random",
-                                    behaviour_seed=args.seed, behaviour={"policy": "uniform-random"})
+    dataset = random_dataset(args.task, args.episodes, args.seed, args.label_fraction, args.workers)
     dataset.save(args.out)
     print(f"wrote {args.out}: {len(dataset.episodes)} episodes, {int(dataset.label_mask.sum())} labeled")
 

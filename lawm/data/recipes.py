@@ -100,14 +100,31 @@ class SnapshotPolicy:
         return self.actor.sample(torch.as_tensor(observations))[0].numpy()
 
 
+def _refuse_bad_request(episodes: int, label_fraction: float, seed: int) -> None:
+    """Check the request before any rollout: a positive episode count and a fraction in [0, 1]."""
+    if episodes < 1:
+        raise LawmError(f"a dataset needs at least one episode, got {episodes}")
+    label_split(episodes, label_fraction, seed)
+
+
+def random_dataset(task: str, episodes: int, seed: int = 0, label_fraction: float = 0.05, workers: int = 1,
+                   progress: bool = True) -> Dataset:
+    """Episodes of the uniform-random policy: not a paper recipe, but the cheapest real data for tests and demos."""
+    _refuse_bad_request(episodes, label_fraction, seed)
+    env = Env(task)
+    rollouts = collect(task, UniformPolicy(env.action_low, env.action_high), episodes, seed, workers=workers,
+                       progress=progress, description=f"random {task}")
+    return Dataset.from_rollouts(task, *rollouts, label_fraction=label_fraction, label_seed=seed,
+                                 action_low=env.action_low, action_high=env.action_high, recipe="random",
+                                 behaviour_seed=seed, behaviour={"policy": "uniform-random"})
+
+
 def make_dataset(task: str, kind: str, episodes: int = 2000, seed: int = 0, label_fraction: float = 0.05,
                  workers: int = 1, policies: Path = POLICIES, progress: bool = True) -> Dataset:
     """Roll out the recipe ``kind`` for ``task``: deterministic given ``seed``."""
     if kind not in KINDS:
         raise LawmError(f"unknown dataset kind '{kind}'; kinds are: {', '.join(KINDS)}")
-    if episodes < 1:
-        raise LawmError(f"a dataset needs at least one episode, got {episodes}")
-    label_split(episodes, label_fraction, seed)  # refuse a bad fraction before rolling out
+    _refuse_bad_request(episodes, label_fraction, seed)
     folder = Path(policies) / task / ("explore" if kind == "explore" else "sac")
     manifest, snapshots = read_manifest(folder)
     chosen = select(kind, snapshots)
