@@ -7,9 +7,10 @@ Named grids:
   medium-replay recipe at the protocol's size (2000 trajectories, 5 % labeled), all six methods, 3 seeds,
   ``small`` presets. Estimated CPU cost: the dataset ~15 CPU-minutes; each TD3+BC / TD3+BC (Oracle) cell
   (200k updates at ~130-250 updates/s on one core, then 10 evaluation episodes) ~15-25 minutes; each
-  IDM-TD3+BC cell ~10 minutes more for its IDM; so the 9 model-free cells ~4-5 CPU-hours (~2.5 h on
-  2 workers). The 9 LAWM / C-LAP cells cost what their ``small`` preset costs (design: about an hour on
-  2 cores each, so ~18 CPU-hours): run ``--grid`` with a JSON file of the model-free methods first.
+  IDM-TD3+BC cell ~10 minutes more for its IDM; so the 9 model-free cells ~4-5 CPU-hours. Measured for the
+  world-model cells (seed 0, one core each): LAWM ~0.11 CPU-s a world-model step and ~0.11 a policy step,
+  C-LAP ~0.10 and ~0.12, so each of the 9 cells ~1-1.3 CPU-hours. ``--methods`` and ``--seeds`` run a
+  slice of it, e.g. the model-free cells first.
 - ``paper``: Table 1 in full: 3 tasks x 4 datasets x 6 methods x 5 seeds, ``paper`` presets (for a cluster).
 
 ``--grid FILE.json`` takes the fields of ``Grid`` as one JSON object (``name`` defaults to the file's stem).
@@ -17,7 +18,7 @@ Named grids:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from lawm.bench.cells import DATASET_KINDS, METHODS, Cell
@@ -41,6 +42,15 @@ class Grid:
 
     def __post_init__(self):
         _check(self)
+
+    def only(self, methods: tuple[str, ...] | None = None, seeds: tuple[int, ...] | None = None) -> Grid:
+        """The slice of this grid with the given methods and seeds (the rest of it stays as it is)."""
+        for field, chosen in (("methods", methods), ("seeds", seeds)):
+            outside = [value for value in chosen or () if value not in getattr(self, field)]
+            if outside:
+                raise LawmError(f"grid '{self.name}' has no {field[:-1]} '{outside[0]}'; its {field}: "
+                                f"{', '.join(map(str, getattr(self, field)))}")
+        return replace(self, methods=methods or self.methods, seeds=seeds or self.seeds)
 
     def cells(self, out: Path) -> list[Cell]:
         """Every cell of the grid, with its dataset file and run folder under ``out``."""

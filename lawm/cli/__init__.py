@@ -12,6 +12,20 @@ COMMAND_MODULES = ["lawm.cli.data", "lawm.cli.behaviour", "lawm.cli.world_model"
                    "lawm.cli.baselines", "lawm.cli.bench"]
 
 
+def add_run_options(parser: argparse.ArgumentParser, threads: int | None = 1) -> None:
+    """The options every training command shares: torch threads and the progress bar."""
+    parser.add_argument("--threads", type=int, default=threads,
+                        help="torch threads (small networks: 1 is best)" if threads else "torch threads (default: all)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def set_threads(args) -> None:
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lawm", description="Latent-action world models for offline RL "
                                      "from trajectories that mostly carry no actions.")

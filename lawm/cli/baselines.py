@@ -1,6 +1,8 @@
 """``lawm train td3bc`` and ``lawm train idm-td3bc``: the model-free baselines of Table 1."""
 from __future__ import annotations
 
+from lawm.cli import add_run_options, set_threads
+
 
 def register(commands, train_commands) -> None:
     td3bc = train_commands.add_parser("td3bc", help="TD3+BC on the labeled trajectories (--oracle: on all)",
@@ -24,7 +26,7 @@ def _common(parser) -> None:
     parser.add_argument("--preset", default="small", help="tiny, small (default) or paper")
     parser.add_argument("--seed", type=int, default=0, help="seed of the networks, batches and evaluation")
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a config field")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (small networks: 1 is best)")
+    add_run_options(parser)
 
 
 def _report(run_dir: str, result: dict) -> None:
@@ -33,20 +35,16 @@ def _report(run_dir: str, result: dict) -> None:
 
 
 def _td3bc(args) -> None:
-    import torch
-
     from lawm.baselines import td3bc
 
-    torch.set_num_threads(args.threads)
+    set_threads(args)
     config = td3bc.make_config(args.preset, args.set, dataset=args.dataset, seed=args.seed, oracle=args.oracle)
-    _report(args.run_dir, td3bc.run(config, args.run_dir))
+    _report(args.run_dir, td3bc.run(config, args.run_dir, progress=not args.no_progress))
 
 
 def _idm_td3bc(args) -> None:
-    import torch
-
     from lawm.baselines import idm
 
-    torch.set_num_threads(args.threads)
+    set_threads(args)
     config = idm.make_config(args.preset, args.set, dataset=args.dataset, seed=args.seed)
-    _report(args.run_dir, idm.run(config, args.run_dir))
+    _report(args.run_dir, idm.run(config, args.run_dir, progress=not args.no_progress))

@@ -1,6 +1,8 @@
 """``lawm behaviour``: train the behaviour agents whose snapshots the dataset recipes roll out."""
 from __future__ import annotations
 
+from lawm.cli import add_run_options, set_threads
+
 
 def register(commands, train_commands) -> None:
     parser = commands.add_parser("behaviour", help="train behaviour agents (SAC, explorer) online",
@@ -14,9 +16,9 @@ def register(commands, train_commands) -> None:
         agent.add_argument("--run", required=True, help="run folder (created, or resumed if it exists)")
         agent.add_argument("--preset", default="default", help="default or tiny")
         agent.add_argument("--seed", type=int, default=0, help="seed of networks and episodes")
-        agent.add_argument("--threads", type=int, default=1, help="torch threads (small networks: 1 is best)")
         agent.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                            help="override a config field, e.g. --set steps=200000")
+        add_run_options(agent)
         agent.set_defaults(handler=_train)
     export = sub.add_parser("export", help="copy the snapshots the recipes use out of a run folder",
                             description="Copy the snapshots the dataset recipes use (half-precision actors) and "
@@ -27,15 +29,13 @@ def register(commands, train_commands) -> None:
 
 
 def _train(args) -> None:
-    import torch
-
     from lawm.behaviour.online import PRESETS, BehaviourConfig, train_behaviour
     from lawm.common.config import build
 
-    torch.set_num_threads(args.threads)
+    set_threads(args)
     overrides = [f"task={args.task}", f"seed={args.seed}", f"algorithm={args.algorithm}", *args.overrides]
     config = build(BehaviourConfig, PRESETS, args.preset, overrides)
-    snapshots = train_behaviour(config, args.run)
+    snapshots = train_behaviour(config, args.run, progress=not args.no_progress)
     print(f"snapshots and their returns: {snapshots / 'manifest.json'}")
 
 

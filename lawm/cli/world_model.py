@@ -1,6 +1,8 @@
 """``lawm train lawm`` and ``lawm train clap``: the latent-action world model and C-LAP (issue 4)."""
 from __future__ import annotations
 
+from lawm.cli import add_run_options, set_threads
+
 
 def register(commands, train_commands) -> None:
     for method, help_text in (("lawm", "latent-action world model on all trajectories, then its policy"),
@@ -14,7 +16,7 @@ def register(commands, train_commands) -> None:
         parser.add_argument("--seed", type=int, help="seed of the run (the config field 'seed')")
         parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                             help="override a config field; repeatable")
-        parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+        add_run_options(parser, threads=None)
         if method == "clap":
             parser.add_argument("--oracle", action="store_true",
                                 help="train on every trajectory with its true actions (the oracle)")
@@ -30,6 +32,7 @@ def _train(args) -> None:
     from lawm.latent_policy import CLAP, LAWM
     from lawm.world_model import PRESETS, Config
 
+    set_threads(args)
     overrides = args.set + ([f"seed={args.seed}"] if args.seed is not None else [])
     config = build(Config, PRESETS, args.preset, overrides)
     dataset = Dataset.load(args.dataset)
