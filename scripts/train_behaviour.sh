@@ -11,7 +11,8 @@ case "$lane" in
   others)
     lawm behaviour sac walker-walk --run "$runs/walker-walk-sac" --set steps=150000
     lawm behaviour explore walker-walk --run "$runs/walker-walk-explore" --set steps=100000
-    lawm behaviour sac hopper-stand --run "$runs/hopper-stand-sac" --set steps=300000
+    # hopper began as a 300k-step run and was cut to 180k once past expert level (922 at 170k)
+    lawm behaviour sac hopper-stand --run "$runs/hopper-stand-sac" --set steps=180000
     for task in hopper-stand cheetah-run; do
       lawm behaviour explore "$task" --run "$runs/$task-explore" --set steps=100000
     done ;;
