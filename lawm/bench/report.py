@@ -93,8 +93,9 @@ def table1(results: list[dict], fraction: float) -> str:
     partial = {m for m in methods if len(means[m]) < len(rows)}
     lines.append("| **average** | | " + " | ".join(
         f"{np.mean(means[m]):.1f}" + ("*" if m in partial else "") for m in methods) + " |")
-    notes = [f"Normalized score (return / 10) of the final policy; mean ± sample std over "
-             f"{'/'.join(map(str, sorted(counts)))} seed{'' if set(counts) == {1} else 's'}; bold: the best method without oracle."]
+    seeds = "/".join(map(str, sorted(counts))) + (" seed" if set(counts) == {1} else " seeds")
+    notes = [f"Normalized score (return / 10) of the final policy; mean ± sample std over {seeds}; "
+             "bold: the best method without oracle."]
     if partial:
         notes.append("*: averaged over the rows that method has.")
     return "\n".join(lines + [""] + notes)
