@@ -93,7 +93,7 @@ def table1(results: list[dict], fraction: float) -> str:
     partial = {m for m in methods if len(means[m]) < len(rows)}
     lines.append("| **average** | | " + " | ".join(
         f"{np.mean(means[m]):.1f}" + ("*" if m in partial else "") for m in methods) + " |")
-    seeds = "/".join(map(str, sorted(counts))) + (" seed" if set(counts) == {1} else " seeds")
+    seeds = "/".join(map(str, sorted(counts))) + (" seed" if counts == {1} else " seeds")
     notes = [f"Normalized score (return / 10) of the final policy; mean ± sample std over {seeds}; "
              "bold: the best method without oracle."]
     if partial:
