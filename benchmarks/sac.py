@@ -1,8 +1,9 @@
-"""SAC gradient updates per second at batch 256: lawm's SAC against a plain eager reference (issue 3).
+"""SAC gradient updates per second (batch 256 by default): lawm's SAC against a plain eager reference (issue 3).
 
 The reference is the textbook layout: two separate critic MLPs, three standard Adam optimisers, three
 backward passes and a Python loop for the target update. Both run on the same random batches, in one process.
-Run: python benchmarks/sac.py [--threads N] [--seconds S]
+Run: python benchmarks/sac.py [--threads N] [--seconds S] [--batch-size B]. Comparing batch sizes shows how
+much of an update is a fixed cost per kernel (the same at any batch) and how much is arithmetic (grows with it).
 """
 from __future__ import annotations
 
@@ -82,16 +83,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=1.0, help="length of one burst")
+    parser.add_argument("--batch-size", type=int, default=256, help="transitions per update")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     obs_dim, action_dim, config = 24, 6, SACConfig()  # walker-walk sizes
-    batches = [(torch.randn(256, obs_dim), torch.rand(256, action_dim) * 2 - 1, torch.rand(256),
-                torch.randn(256, obs_dim)) for _ in range(50)]
+    size = args.batch_size
+    batches = [(torch.randn(size, obs_dim), torch.rand(size, action_dim) * 2 - 1, torch.rand(size),
+                torch.randn(size, obs_dim)) for _ in range(50)]
     agents = {"reference": ReferenceSAC(obs_dim, action_dim, config), "lawm": SAC(obs_dim, action_dim, config),
               "lawm bf16": SAC(obs_dim, action_dim, SACConfig(bf16=True))}
     rates = compare(agents, batches, args.rounds, args.seconds)
-    print(f"SAC updates/s at batch 256, {args.threads} thread(s), median of {args.rounds} interleaved bursts:")
+    print(f"SAC updates/s at batch {size}, {args.threads} thread(s), median of {args.rounds} interleaved bursts:")
     for name, values in rates.items():
         ratios = np.array(values) / np.array(rates["reference"])
         print(f"  {name:10s} {np.median(values):6.0f} updates/s   ratio to reference {np.median(ratios):.2f}x "

@@ -6,7 +6,7 @@ target updates one parameter at a time. "lawm" is ``lawm.baselines.td3bc.Trainer
 (matmuls multiplying in bfloat16), "lawm fp32" the same with ``bf16=false``. All read the same batches from the same
 tensors, so the figures compare the updates alone; rounds alternate to share out load from other processes.
 
-    python benchmarks/td3bc.py [--steps 300] [--rounds 3]
+    python benchmarks/td3bc.py [--steps 300] [--rounds 3] [--batch-size 256]
 """
 from __future__ import annotations
 
@@ -80,10 +80,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300, help="updates per timed round")
     parser.add_argument("--rounds", type=int, default=3, help="alternating timed rounds per implementation")
+    parser.add_argument("--batch-size", type=int, default=256, help="transitions per update")
     args = parser.parse_args()
 
     torch.manual_seed(0)
-    config = td3bc.make_config("paper")
+    config = td3bc.make_config("paper", batch_size=args.batch_size)
     data = dict(obs=torch.randn(SIZE, OBS_DIM), next_obs=torch.randn(SIZE, OBS_DIM),
                 actions=torch.rand(SIZE, ACT_DIM) * 2 - 1, rewards=torch.rand(SIZE) * 2)
     trainers = dict(reference=ReferenceTD3BC(config, data))

@@ -39,8 +39,10 @@ def test_td3bc_trains_on_labeled_episodes_and_evaluates(dataset_path, tmp_path):
     assert config["dataset"] == str(dataset_path)
     assert result["transitions"] == 3 * 500  # the three labeled episodes only
     assert len(result["returns"]) == 2 and result["normalized_score"] == pytest.approx(result["mean_return"] / 10)
-    metrics = (run / "metrics.jsonl").read_text()
-    assert [json.loads(line)["step"] for line in metrics.splitlines()] == [50, 100, 150, 200]
+    metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [row["step"] for row in metrics] == [50, 100, 150, 200]
+    curve = [row["eval_score"] for row in metrics if "eval_score" in row]  # eval_every=100 in the tiny preset
+    assert len(curve) == 2 and curve[-1] == pytest.approx(result["normalized_score"])
 
     run_lawm("eval", run, "--episodes", "2", "--seed", "3")
     assert read(run / "eval.json")["returns"] == result["returns"]  # lawm eval rebuilds the same policy

@@ -84,10 +84,14 @@ def test_ray_backend_runs_a_cell_on_a_local_ray_instance(bench, tmp_path):
 def test_a_slice_of_a_grid_runs_only_its_methods_and_seeds(bench):
     done = run_lawm("bench", "--grid", "tiny", "--out", bench, "--methods", "td3bc,idm-td3bc", "--seeds", "1")
     assert "grid tiny: 4 cells, 4 finished, 0 to run" in done.stdout
+    recorded = json.loads((bench / "grid.json").read_text())
+    assert recorded["methods"] == ["td3bc", "td3bc-oracle", "idm-td3bc"] and recorded["seeds"] == [0, 1]  # the whole grid
     outside = run_lawm("bench", "--grid", "tiny", "--out", bench, "--methods", "lawm", check=False)
     assert outside.returncode == 2
     assert outside.stderr == ("lawm: error: grid 'tiny' has no method 'lawm'; its methods: td3bc, td3bc-oracle, "
                               "idm-td3bc\n")
+    nothing = run_lawm("bench", "--grid", "tiny", "--out", bench, "--methods", ",", check=False)
+    assert nothing.stderr == "lawm: error: grid 'tiny' needs a non-empty list of methods\n"
 
 
 def test_a_bad_grid_name_gets_one_sentence(tmp_path):

@@ -52,12 +52,14 @@ class TD3BCConfig:
     alpha: float = 2.5  # weight of the Q term against behaviour cloning: lambda = alpha / mean |Q|
     bf16: bool = True  # matmuls multiply in bfloat16 (float32 in, out and sums; ~3x faster with AMX); Q outputs in float32
     eval_episodes: int = 10  # episodes of the final policy in the real environment
+    eval_every: int = 20_000  # steps between evaluations logged as a learning curve (0: only the final one)
     log_every: int = 1000  # steps between metric lines
     checkpoint_every: int = 20_000  # steps between checkpoints
 
 
 PRESETS = {
-    "tiny": dict(steps=200, batch_size=64, hidden=32, eval_episodes=2, log_every=50, checkpoint_every=100),
+    "tiny": dict(steps=200, batch_size=64, hidden=32, eval_episodes=2, eval_every=100, log_every=50,
+                 checkpoint_every=100),
     "small": dict(steps=200_000),
     "paper": dict(),
 }
@@ -196,8 +198,13 @@ def fit(config: TD3BCConfig, data: Dataset, run: RunFolder, progress: bool = Tru
     observations = np.concatenate([e.observations[:-1] for e in data.episodes if e.labeled])
     agent = TD3BC(config, Normalizer.of(observations), data.action_low, data.action_high)
     trainer = Trainer(config, agent, transitions(data, agent))
+
+    def learning_curve(step: int) -> dict[str, float]:
+        return dict(eval_score=evaluate(agent, data.env_id, config.eval_episodes, config.seed)["normalized_score"])
+
+    periodic = [(config.eval_every, learning_curve)] if config.eval_every else []
     seconds = train(run, trainer, config.steps, log_every=config.log_every, checkpoint_every=config.checkpoint_every,
-                    description=f"{run.config['algorithm']} {data.env_id}", progress=progress)
+                    description=f"{run.config['algorithm']} {data.env_id}", periodic=periodic, progress=progress)
     result = evaluate(agent, data.env_id, config.eval_episodes, config.seed)
     result.update(train_seconds=seconds, steps=config.steps, transitions=trainer.size)
     run.write_result("eval.json", result)

@@ -50,7 +50,8 @@ class Grid:
             if outside:
                 raise LawmError(f"grid '{self.name}' has no {field[:-1]} '{outside[0]}'; its {field}: "
                                 f"{', '.join(map(str, getattr(self, field)))}")
-        return replace(self, methods=methods or self.methods, seeds=seeds or self.seeds)
+        return replace(self, methods=self.methods if methods is None else methods,
+                       seeds=self.seeds if seeds is None else seeds)
 
     def cells(self, out: Path) -> list[Cell]:
         """Every cell of the grid, with its dataset file and run folder under ``out``."""

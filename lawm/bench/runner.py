@@ -71,20 +71,23 @@ def dataset_jobs(grid: Grid, out: Path) -> list[DatasetJob]:
     return [job for job in jobs if not all(Path(path).exists() for _, path in job.files)]
 
 
-def run_grid(grid: Grid, out: str | Path, backend: str = "local", workers: int | None = None) -> list[Cell]:
-    """Make the grid's missing datasets, run its unfinished cells, and return every cell."""
+def run_grid(grid: Grid, out: str | Path, backend: str = "local", workers: int | None = None,
+             methods: tuple[str, ...] | None = None, seeds: tuple[int, ...] | None = None) -> list[Cell]:
+    """Make the grid's missing datasets, run its unfinished cells (only those of ``methods`` and ``seeds`` when
+    given), and return the cells run. ``OUT/grid.json`` records the whole grid."""
     if backend not in BACKENDS:
         raise LawmError(f"unknown backend '{backend}'; backends are: {', '.join(BACKENDS)}")
     workers = workers or os.cpu_count() or 1
     if workers < 1:
         raise LawmError(f"--workers must be at least 1, got {workers}")
     out = Path(out).resolve()
+    chosen = grid.only(methods, seeds)
     write_json(out / "grid.json", dataclasses.asdict(grid))
-    cells = grid.cells(out)
+    cells = chosen.cells(out)
     todo = [cell for cell in cells if not (Path(cell.run_dir) / "eval.json").exists()]
     print(f"grid {grid.name}: {len(cells)} cells, {len(cells) - len(todo)} finished, {len(todo)} to run "
           f"({backend} backend, {workers} workers)", flush=True)
-    for function, jobs in ((make_datasets, dataset_jobs(grid, out) if todo else []), (run_cell, todo)):
+    for function, jobs in ((make_datasets, dataset_jobs(chosen, out) if todo else []), (run_cell, todo)):
         if not jobs:
             continue
         failures = [(job, error) for job, error in _report(BACKENDS[backend](function, jobs, workers), len(jobs))

@@ -27,8 +27,7 @@ def _bench(args) -> None:
     from lawm.bench.grids import load_grid
     from lawm.bench.runner import run_grid
 
-    grid = load_grid(args.grid).only(args.methods, args.seeds)
-    run_grid(grid, args.out, args.backend, args.workers)
+    run_grid(load_grid(args.grid), args.out, args.backend, args.workers, args.methods, args.seeds)
     print(f"done; 'lawm report {args.out}' writes the tables and figures")
 
 
