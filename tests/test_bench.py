@@ -2,7 +2,13 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,6 +98,51 @@ def test_a_slice_of_a_grid_runs_only_its_methods_and_seeds(bench):
                               "idm-td3bc\n")
     nothing = run_lawm("bench", "--grid", "tiny", "--out", bench, "--methods", ",", check=False)
     assert nothing.stderr == "lawm: error: grid 'tiny' needs a non-empty list of methods\n"
+
+
+def pool_workers(parent: int) -> list[int]:
+    """The pids of the process pool workers whose parent is ``parent``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == parent and b"spawn_main" in (stat.parent / "cmdline").read_bytes():
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass  # the process ended while being read
+    return found
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def wait_for(condition, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_killing_bench_ends_its_pool_workers(tmp_path):
+    bench = subprocess.Popen([sys.executable, "-m", "lawm", "bench", "--grid", "tiny", "--out", str(tmp_path),
+                              "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert wait_for(lambda: pool_workers(bench.pid)), "the bench never started a pool worker"
+    workers = pool_workers(bench.pid)
+    bench.kill()  # no chance to clean up, as with a scheduler's SIGKILL
+    bench.wait()
+    try:
+        assert wait_for(lambda: not any(map(running, workers)), 30), "a pool worker outlived lawm bench"
+    finally:
+        for pid in filter(running, workers):
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_a_bad_grid_name_gets_one_sentence(tmp_path):

@@ -6,8 +6,11 @@ and the cores go to parallel cells). A failed job does not stop the others; the 
 """
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import os
+import signal
+import sys
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
@@ -20,6 +23,7 @@ from lawm.common.files import write_json
 from lawm.errors import LawmError
 
 Outcome = tuple[object, str | None, str | None]  # (job, its line, or the sentence of its failure)
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 
 
 def guarded(function: Callable, job) -> tuple[str | None, str | None]:
@@ -36,9 +40,19 @@ def guarded(function: Callable, job) -> tuple[str | None, str | None]:
         return None, f"{type(error).__name__}: {error} (at {Path(where.filename).name}:{where.lineno})"
 
 
+def die_with_parent(parent: int) -> None:
+    """Make this pool worker end when the ``lawm bench`` process ``parent`` ends, even one killed by a signal:
+    an orphaned worker would go on training a cell that a rerun of the grid then trains a second time."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it ended before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def local(function: Callable, jobs: list, workers: int) -> Iterator[Outcome]:
     """Each job in a pool of ``workers`` fresh processes."""
-    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn")) as pool:
+    with ProcessPoolExecutor(min(workers, len(jobs)), mp_context=get_context("spawn"),
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = {pool.submit(guarded, function, job): job for job in jobs}
         for future in as_completed(futures):
             yield futures[future], *future.result()
