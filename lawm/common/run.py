@@ -43,9 +43,8 @@ class RunFolder:
         self.path.mkdir(parents=True, exist_ok=True)
         saved = self.path / "config.json"
         if saved.exists():
-            _check_same_config(saved, json.loads(json.dumps(config)))
-        else:
-            write_json(saved, config)
+            config = {**_same_config(saved, json.loads(json.dumps(config))), **config}
+        write_json(saved, config)
         self.config = config
         self._tensorboard = None
 
@@ -103,10 +102,12 @@ class RunFolder:
             self._tensorboard.close()
 
 
-def _check_same_config(saved_path: Path, config: dict) -> None:
-    """Refuse a config that differs in a field both have (a field the saved one lacks came after the run)."""
+def _same_config(saved_path: Path, config: dict) -> dict:
+    """The saved config, after refusing a config that differs from it in a field both have. A field the saved
+    one lacks came into lawm after the run began: the run resumes, and the field is recorded from then on."""
     saved = json.loads(saved_path.read_text())
     for key in sorted(set(saved) & set(config)):
         if saved.get(key) != config.get(key):
             raise LawmError(f"run folder {saved_path.parent} was made with {key}={saved.get(key)!r}, not "
                             f"{config.get(key)!r}; use another --run folder or the same settings to resume")
+    return saved
