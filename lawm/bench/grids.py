@@ -6,8 +6,9 @@ Named grids:
 - ``reduced``: the least that compares every method of Table 1 on this 2-core machine: walker-walk, the
   medium-replay recipe at the protocol's size (2000 trajectories, 5 % labeled), all six methods, 3 seeds,
   ``small`` presets. Estimated CPU cost: the dataset ~15 CPU-minutes; each TD3+BC / TD3+BC (Oracle) cell
-  (200k updates at ~130-250 updates/s on one core, then 10 evaluation episodes) ~15-25 minutes; each
-  IDM-TD3+BC cell ~10 minutes more for its IDM; so the 9 model-free cells ~4-5 CPU-hours. Measured for the
+  (200k updates at ~130-250 updates/s on one core, evaluated every 20k) ~15-25 minutes; each IDM-TD3+BC
+  cell ~10 minutes more for its IDM; so the 9 model-free cells ~4-5 CPU-hours. Measured: 2920 s (TD3+BC)
+  and 3149 s (IDM-TD3+BC) wall with 3-5 jobs sharing the two cores. Measured for the
   world-model cells (seed 0, one core each): LAWM ~0.11 CPU-s a world-model step and ~0.11 a policy step,
   C-LAP ~0.10 and ~0.12, so each of the 9 cells ~1-1.3 CPU-hours. ``--methods`` and ``--seeds`` run a
   slice of it, e.g. the model-free cells first.
