@@ -100,14 +100,18 @@ def test_a_slice_of_a_grid_runs_only_its_methods_and_seeds(bench):
     assert nothing.stderr == "lawm: error: grid 'tiny' needs a non-empty list of methods\n"
 
 
+def stat_fields(process: Path) -> list[str]:
+    """The fields of /proc/PID/stat after the command name: state, parent pid, ..."""
+    return (process / "stat").read_text().rsplit(")", 1)[1].split()
+
+
 def pool_workers(parent: int) -> list[int]:
     """The pids of the process pool workers whose parent is ``parent``."""
     found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for process in Path("/proc").glob("[0-9]*"):
         try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            if ppid == parent and b"spawn_main" in (stat.parent / "cmdline").read_bytes():
-                found.append(int(stat.parent.name))
+            if int(stat_fields(process)[1]) == parent and b"spawn_main" in (process / "cmdline").read_bytes():
+                found.append(int(process.name))
         except (OSError, ValueError, IndexError):
             pass  # the process ended while being read
     return found
@@ -115,7 +119,7 @@ def pool_workers(parent: int) -> list[int]:
 
 def running(pid: int) -> bool:
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        return stat_fields(Path(f"/proc/{pid}"))[0] != "Z"
     except OSError:
         return False
 

@@ -199,13 +199,16 @@ def fit(config: TD3BCConfig, data: Dataset, run: RunFolder, progress: bool = Tru
     agent = TD3BC(config, Normalizer.of(observations), data.action_low, data.action_high)
     trainer = Trainer(config, agent, transitions(data, agent))
 
+    evaluations = {}  # step -> evaluation; the curve's last point is the final policy's, so eval.json reuses it
+
     def learning_curve(step: int) -> dict[str, float]:
-        return dict(eval_score=evaluate(agent, data.env_id, config.eval_episodes, config.seed)["normalized_score"])
+        evaluations[step] = evaluate(agent, data.env_id, config.eval_episodes, config.seed)
+        return dict(eval_score=evaluations[step]["normalized_score"])
 
     periodic = [(config.eval_every, learning_curve)] if config.eval_every else []
     seconds = train(run, trainer, config.steps, log_every=config.log_every, checkpoint_every=config.checkpoint_every,
                     description=f"{run.config['algorithm']} {data.env_id}", periodic=periodic, progress=progress)
-    result = evaluate(agent, data.env_id, config.eval_episodes, config.seed)
+    result = evaluations.get(config.steps) or evaluate(agent, data.env_id, config.eval_episodes, config.seed)
     result.update(train_seconds=seconds, steps=config.steps, transitions=trainer.size)
     run.write_result("eval.json", result)
     run.close()

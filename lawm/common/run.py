@@ -41,10 +41,11 @@ class RunFolder:
     def __init__(self, path: str | Path, config: dict[str, Any]):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
-        saved = self.path / "config.json"
-        if saved.exists():
-            config = {**_same_config(saved, json.loads(json.dumps(config))), **config}
-        write_json(saved, config)
+        saved, as_json = self.path / "config.json", json.loads(json.dumps(config))
+        previous = _same_config(saved, as_json) if saved.exists() else None
+        config = {**(previous or {}), **as_json}
+        if config != previous:
+            write_json(saved, config)
         self.config = config
         self._tensorboard = None
 
