@@ -16,7 +16,7 @@ import torch
 from conftest import run_lawm
 
 from lawm.bench.grids import GRIDS, load_grid
-from lawm.bench.report import iqm, stratified_bootstrap_iqm
+from lawm.bench.report import iqm, load_curves, stratified_bootstrap_iqm
 from lawm.errors import LawmError
 
 
@@ -71,8 +71,12 @@ def test_report_rebuilds_table_iqm_and_figures_from_the_result_files(bench):
     scores = [json.loads(p.read_text())["normalized_score"]
               for p in sorted(bench.glob("runs/walker-walk/random/lf0.25/td3bc/seed*/eval.json"))]
     assert f"{np.mean(scores):.1f} ± {np.std(scores, ddof=1):.1f}" in report.split("## Label fraction 0.5")[0]
-    for name in ("scores_lf0.25.png", "scores_lf0.5.png", "label_fractions.png"):
+    for name in ("scores_lf0.25.png", "scores_lf0.5.png", "curves_lf0.25.png", "curves_lf0.5.png",
+                 "label_fractions.png"):
         assert (bench / name).read_bytes().startswith(b"\x89PNG")
+    assert report.count("![curves](curves_lf") == 2
+    curves = load_curves(bench)
+    assert len(curves) == 12 and {c["steps"] for c in curves} == {(100, 200)}
 
 
 def test_ray_backend_runs_a_cell_on_a_local_ray_instance(bench, tmp_path):

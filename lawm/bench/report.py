@@ -4,7 +4,8 @@ Every finished cell leaves ``cell.json`` (what it is) and ``eval.json`` (its nor
 folder. The report gives, per label fraction, Table 1's layout (mean +- sample standard deviation over seeds,
 the best method without oracle in bold, and the average row), each method's interquartile mean (IQM) with a
 95 % stratified-bootstrap confidence interval (Agarwal et al., 2021: runs are resampled within each task and
-dataset), a figure of scores per method and dataset, and, when the grid has several label fractions, the
+dataset), a figure of scores per method and dataset, learning curves for the methods that log evaluations
+during training (``eval_score`` in ``metrics.jsonl``), and, when the grid has several label fractions, the
 IQM of each method against the label fraction.
 """
 from __future__ import annotations
@@ -22,17 +23,33 @@ BOOTSTRAP_SAMPLES = 2000
 COLORS = dict(zip(LABELS, ("tab:gray", "tab:purple", "tab:blue", "tab:orange", "tab:green", "tab:red")))
 
 
+def _finished_cells(out: str | Path) -> list[tuple[Path, dict]]:
+    """(run folder, its task, kind, label_fraction, method and seed) of every finished cell under ``out``."""
+    cells = []
+    for cell in sorted(Path(out).glob("runs/**/cell.json")):
+        if cell.with_name("eval.json").exists():
+            fields = json.loads(cell.read_text())
+            cells.append((cell.parent, {k: fields[k] for k in ("task", "kind", "label_fraction", "method", "seed")}))
+    return cells
+
+
 def load_results(out: str | Path) -> list[dict]:
     """One row (task, kind, label_fraction, method, seed, score) per finished cell under ``out``."""
-    rows = []
-    for cell in sorted(Path(out).glob("runs/**/cell.json")):
-        result = cell.with_name("eval.json")
-        if result.exists():
-            fields = json.loads(cell.read_text())
-            rows.append(dict(task=fields["task"], kind=fields["kind"], label_fraction=fields["label_fraction"],
-                             method=fields["method"], seed=fields["seed"],
-                             score=json.loads(result.read_text())["normalized_score"]))
-    return rows
+    return [dict(fields, score=json.loads((folder / "eval.json").read_text())["normalized_score"])
+            for folder, fields in _finished_cells(out)]
+
+
+def load_curves(out: str | Path) -> list[dict]:
+    """One row (task, kind, label_fraction, method, seed, steps, scores) per finished cell whose
+    ``metrics.jsonl`` logs ``eval_score`` during training (TD3+BC and IDM-TD3+BC do)."""
+    curves = []
+    for folder, fields in _finished_cells(out):
+        lines = (folder / "metrics.jsonl").read_text().splitlines() if (folder / "metrics.jsonl").exists() else []
+        points = [(m["step"], m["eval_score"]) for m in map(json.loads, lines) if "eval_score" in m]
+        if points:
+            steps, scores = zip(*points)
+            curves.append(dict(fields, steps=steps, scores=scores))
+    return curves
 
 
 def iqm(scores: np.ndarray) -> np.ndarray:
@@ -175,6 +192,26 @@ def plot_fractions(results: list[dict], fractions: list[float], path: Path) -> N
     _save(fig, path)
 
 
+def plot_curves(curves: list[dict], fraction: float, path: Path) -> None:
+    """Per task and dataset, each seed's evaluation score against training steps, coloured by method."""
+    import matplotlib.pyplot as plt
+
+    here = [c for c in curves if c["label_fraction"] == fraction]
+    rows = sorted({(c["task"], c["kind"]) for c in here}, key=lambda tk: (tk[0], DATASET_KINDS.index(tk[1])))
+    fig, axes = plt.subplots(1, len(rows), figsize=(4.2 * len(rows), 3.4), squeeze=False)
+    for ax, (task, kind) in zip(axes[0], rows):
+        labelled = set()
+        for c in sorted(here, key=lambda c: (list(LABELS).index(c["method"]), c["seed"])):
+            if (c["task"], c["kind"]) == (task, kind):
+                label = None if c["method"] in labelled else LABELS[c["method"]]
+                ax.plot(c["steps"], c["scores"], "o-", ms=2, lw=1, color=COLORS[c["method"]], alpha=0.8, label=label)
+                labelled.add(c["method"])
+        ax.set(title=f"{task} {kind}", xlabel="training step", ylabel="normalized score", ylim=(0, 100))
+        ax.legend(fontsize=7)
+    fig.suptitle(f"label fraction {fraction:g}: evaluation during training, one line per seed", fontsize=9)
+    _save(fig, path)
+
+
 def write_report(out: str | Path) -> list[Path]:
     """report.md, scores PNG(s) and, with several label fractions, label_fractions.png in ``out``."""
     import matplotlib
@@ -184,6 +221,7 @@ def write_report(out: str | Path) -> list[Path]:
     results = load_results(out)
     if not results:
         raise LawmError(f"{out} holds no finished benchmark cells (no runs/**/cell.json with an eval.json)")
+    curves = load_curves(out)
     fractions = sorted({r["label_fraction"] for r in results})
     written, sections = [], [f"# Benchmark report\n\nRebuilt from the {len(results)} finished cells under `{out}`."]
     for fraction in fractions:
@@ -192,6 +230,11 @@ def write_report(out: str | Path) -> list[Path]:
         written.append(figure)
         sections.append(f"## Label fraction {fraction:g}\n\n{table1(results, fraction)}\n\n"
                         f"### IQM over tasks and datasets\n\n{iqm_table(results, fraction)}\n\n![scores]({figure.name})")
+        if any(c["label_fraction"] == fraction for c in curves):
+            figure = out / f"curves_lf{fraction:g}.png"
+            plot_curves(curves, fraction, figure)
+            written.append(figure)
+            sections.append(f"### Learning curves (the methods that evaluate during training)\n\n![curves]({figure.name})")
     if len(fractions) > 1:
         plot_fractions(results, fractions, out / "label_fractions.png")
         written.append(out / "label_fractions.png")
