@@ -3,7 +3,8 @@
 The reference is the textbook layout: two separate critic MLPs, three standard Adam optimisers, three
 backward passes and a Python loop for the target update. Both run on the same random batches, in one process.
 Run: python benchmarks/sac.py [--threads N] [--seconds S] [--batch-size B]. Comparing batch sizes shows how
-much of an update is a fixed cost per kernel (the same at any batch) and how much is arithmetic (grows with it).
+much of an update is a fixed cost per kernel (the same at any batch) and how much is arithmetic (grows with it);
+the last line places the reference against this machine's matmul peak (``roofline.py``).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import torch
 
 from lawm.behaviour.sac import SAC, SACConfig, TanhGaussianActor
 from lawm.common.nets import mlp
+from roofline import ceiling, matmul_flops
 
 
 class ReferenceSAC:
@@ -99,6 +101,8 @@ def main() -> None:
         ratios = np.array(values) / np.array(rates["reference"])
         print(f"  {name:10s} {np.median(values):6.0f} updates/s   ratio to reference {np.median(ratios):.2f}x "
               f"(rounds {ratios.min():.2f}-{ratios.max():.2f})")
+    reference = agents["reference"]
+    print(ceiling("reference", matmul_flops(lambda: reference.update(*batches[0])), np.median(rates["reference"])))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ separate critic MLPs, standard Adam, an actor loss whose backward pass also fill
 target updates one parameter at a time. "lawm" is ``lawm.baselines.td3bc.Trainer`` as configured by default
 (matmuls multiplying in bfloat16), "lawm fp32" the same with ``bf16=false``. All read the same batches from the same
 tensors, so the figures compare the updates alone; rounds alternate to share out load from other processes.
+The last lines place the reference against this machine's matmul peak (``roofline.py``).
 
     python benchmarks/td3bc.py [--steps 300] [--rounds 3] [--batch-size 256]
 """
@@ -22,6 +23,7 @@ from torch import nn
 
 from lawm.baselines import td3bc
 from lawm.common.nets import Normalizer
+from roofline import ceiling, matmul_flops
 
 OBS_DIM, ACT_DIM, SIZE = 24, 6, 100_000  # walker-walk's dimensions
 
@@ -96,6 +98,8 @@ def main() -> None:
     print(f"TD3+BC update, batch {config.batch_size}, {config.layers} x {config.hidden} MLPs, "
           f"{args.rounds} rounds of {args.steps} updates (median); lawm: bf16 matmuls (the default)")
     print(f"{'threads':>7} | {'reference upd/s':>15} | {'lawm fp32 upd/s':>15} | {'lawm upd/s':>10} | ratio")
+    flops = matmul_flops(lambda: [trainers["reference"].update(step) for step in (0, 1)]) // 2  # actor every 2nd
+    ceilings = []
     for threads in (1, 2):
         torch.set_num_threads(threads)
         rates = {name: [] for name in trainers}
@@ -106,6 +110,8 @@ def main() -> None:
                 rates[name].append(updates_per_second(trainer, args.steps, round_ * args.steps))
         reference, fp32, ours = (statistics.median(rates[name]) for name in trainers)
         print(f"{threads:>7} | {reference:>15.0f} | {fp32:>15.0f} | {ours:>10.0f} | {ours / reference:.2f}x")
+        ceilings.append(ceiling(f"reference, {threads} thread(s)", flops, reference))
+    print("\n".join(ceilings))
 
 
 if __name__ == "__main__":

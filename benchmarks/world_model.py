@@ -14,23 +14,12 @@ import time
 
 import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from lawm.common.config import build
 from lawm.world_model import PRESETS, Config, WorldModel
+from roofline import matmul_flops, matmul_peak
 
 OBSERVATION_DIM, ACTION_DIM, LABELED = 24, 6, 0.05
-
-
-def matmul_peak(dtype: torch.dtype, size: int = 2048, seconds: float = 2.0) -> float:
-    """Dense matmul GFLOP/s of ``size`` x ``size`` products in ``dtype``."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
-    a @ b
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    return 2 * size**3 * count / (time.perf_counter() - start) / 1e9
 
 
 def synthetic_batch(config: Config, generator: torch.Generator) -> dict[str, torch.Tensor]:
@@ -58,15 +47,14 @@ def measure(preset: str, bf16: bool, steps: int) -> dict:
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
 
-    with FlopCounterMode(display=False) as counter:
-        step(batches[0])
+    flops = matmul_flops(lambda: step(batches[0]))
     step(batches[1])  # warm-up
     start, cpu_start = time.perf_counter(), time.process_time()
     for batch in batches[2:]:
         step(batch)
     seconds, cpu = (time.perf_counter() - start) / steps, (time.process_time() - cpu_start) / steps
     return dict(preset=preset, dtype="bf16" if bf16 else "fp32", seconds=seconds, cpu=cpu,
-                gflops=counter.get_total_flops() / 1e9, parameters=sum(p.numel() for p in model.parameters()))
+                gflops=flops / 1e9, parameters=sum(p.numel() for p in model.parameters()))
 
 
 def main() -> None:
@@ -77,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
+    peaks = {"fp32": matmul_peak(torch.float32, 2048, 2.0), "bf16": matmul_peak(torch.bfloat16, 2048, 2.0)}
     print(f"matmul peak: fp32 {peaks['fp32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s")
     for preset in args.presets.split(","):
         for bf16 in (False, True):
