@@ -68,11 +68,15 @@ def stratified_bootstrap_iqm(strata: list[np.ndarray], samples: int = BOOTSTRAP_
     return float(iqm(np.concatenate(strata))), float(low), float(high)
 
 
+def _table_rows(entries: list[dict]) -> list[tuple[str, str]]:
+    """The distinct (task, kind) pairs of ``entries``, in Table 1's order."""
+    return sorted({(e["task"], e["kind"]) for e in entries}, key=lambda tk: (tk[0], DATASET_KINDS.index(tk[1])))
+
+
 def _rows_of(results: list[dict], fraction: float) -> tuple[list[tuple[str, str]], list[str]]:
     """The (task, kind) rows and the methods, in Table 1's order, at one label fraction."""
     here = [r for r in results if r["label_fraction"] == fraction]
-    rows = sorted({(r["task"], r["kind"]) for r in here}, key=lambda tk: (tk[0], DATASET_KINDS.index(tk[1])))
-    return rows, [m for m in LABELS if any(r["method"] == m for r in here)]
+    return _table_rows(here), [m for m in LABELS if any(r["method"] == m for r in here)]
 
 
 def _scores(results: list[dict], fraction: float, method: str, task: str | None = None,
@@ -197,7 +201,7 @@ def plot_curves(curves: list[dict], fraction: float, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     here = [c for c in curves if c["label_fraction"] == fraction]
-    rows = sorted({(c["task"], c["kind"]) for c in here}, key=lambda tk: (tk[0], DATASET_KINDS.index(tk[1])))
+    rows = _table_rows(here)
     fig, axes = plt.subplots(1, len(rows), figsize=(4.2 * len(rows), 3.4), squeeze=False)
     for ax, (task, kind) in zip(axes[0], rows):
         labelled = set()
