@@ -14,15 +14,21 @@ from typing import Callable
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from lawm.common.device import synchronize
 
-def matmul_peak(dtype: torch.dtype = torch.float32, size: int = 1024, seconds: float = 1.0) -> float:
-    """GFLOP/s of square ``size`` matmuls in ``dtype`` at the current torch thread count."""
-    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+
+def matmul_peak(dtype: torch.dtype = torch.float32, size: int = 1024, seconds: float = 1.0,
+                device: torch.device = torch.device("cpu")) -> float:
+    """GFLOP/s of square ``size`` matmuls in ``dtype`` on ``device`` (the CPU: at the current thread count)."""
+    a, b = (torch.randn(size, size, dtype=dtype, device=device) for _ in range(2))
     a @ b  # warm-up
+    synchronize(device)
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
+        for _ in range(10):
+            a @ b
+        synchronize(device)
+        count += 10
     return 2 * size ** 3 * count / (time.perf_counter() - start) / 1e9
 
 

@@ -52,8 +52,14 @@ def evaluate(policy: Policy, task: str, episodes: int = 10, seed: int = 0, num_e
                 normalized_score=float(returns.mean() / 10))
 
 
+def describe(run_dir: str | Path, result: dict) -> str:
+    """One line on an evaluation result, as the commands print it."""
+    return (f"{run_dir}: {result['task']} mean return {result['mean_return']:.1f} (normalized score "
+            f"{result['normalized_score']:.1f}) over {result['episodes']} episodes")
+
+
 def load_policy(run_dir: str | Path) -> tuple[Policy, dict]:
-    """The trained policy of a run folder, and the folder's config."""
+    """The final policy of a finished run folder, and the folder's config."""
     config_path = Path(run_dir) / "config.json"
     if not config_path.exists():
         raise LawmError(f"{run_dir} is not a run folder (it has no config.json)")

@@ -44,15 +44,15 @@ def test_td3bc_trains_on_labeled_episodes_and_evaluates(dataset_path, tmp_path):
     curve = [row["eval_score"] for row in metrics if "eval_score" in row]  # eval_every=100 in the tiny preset
     assert len(curve) == 2 and curve[-1] == pytest.approx(result["normalized_score"])
 
-    run_lawm("eval", run, "--episodes", "2", "--seed", "3")
-    assert read(run / "eval.json")["returns"] == result["returns"]  # lawm eval rebuilds the same policy
+    run_lawm("eval", run)  # by default with the run's own seed and evaluation episodes
+    assert read(run / "eval_seed3_episodes2.json")["returns"] == result["returns"]  # it rebuilds the same policy
 
 
 def test_td3bc_oracle_trains_on_every_episode(dataset_path, tmp_path):
     run = tmp_path / "oracle"
     run_lawm("train", "td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny", "--oracle",
-             "--set", "steps=20", "--set", "eval_episodes=1")
-    assert read(run / "config.json")["oracle"] is True
+             "--set", "steps=20", "--set", "eval_episodes=1", "--set", "seed=5")
+    assert (read(run / "config.json")["oracle"], read(run / "config.json")["seed"]) == (True, 5)
     assert read(run / "eval.json")["transitions"] == 6 * 500
 
 
@@ -108,8 +108,12 @@ def test_idm_td3bc_labels_the_action_free_episodes(dataset_path, tmp_path):
     assert (run / "idm" / "checkpoint.pt").exists()
 
 
-def test_idm_td3bc_refuses_bad_settings():
-    with pytest.raises(LawmError, match="oracle"):
-        idm.make_config("tiny", ["oracle=true"])
-    with pytest.raises(LawmError, match="idm_window"):
-        idm.make_config("tiny", ["idm_window=1"])
+@pytest.mark.parametrize("make_config, override, message", [
+    (idm.make_config, "oracle=true", "takes no oracle=true"),
+    (idm.make_config, "idm_window=1", "'idm_window' must be at least 2, got 1"),
+    (idm.make_config, "log_every=0", "'log_every' must be at least 1, got 0"),
+    (td3bc.make_config, "policy_delay=0", "'policy_delay' must be at least 1, got 0"),
+])
+def test_bad_settings_get_one_sentence(make_config, override, message):
+    with pytest.raises(LawmError, match=message):
+        make_config("tiny", [override])

@@ -7,7 +7,8 @@ import torch
 from lawm.behaviour.online import PRESETS, BehaviourConfig, OnlineAgent, train_behaviour
 from lawm.common.config import build
 from lawm.data import Dataset
-from lawm.data.recipes import KINDS, Snapshot, allocate, export_snapshots, make_dataset, select
+from lawm.data.recipes import KINDS, Snapshot, allocate, export_snapshots, make_dataset, read_manifest, select
+from lawm.errors import LawmError
 
 
 def tiny(task: str, **overrides) -> BehaviourConfig:
@@ -55,6 +56,12 @@ def test_explorer_learns_from_ensemble_disagreement(tmp_path):
     last = json.loads((tmp_path / "explore" / "metrics.jsonl").read_text().splitlines()[-1])
     assert last["intrinsic_reward"] > 0 and np.isfinite(last["model_loss"])
     assert len(snapshots(tmp_path / "explore")) == 2
+
+
+def test_a_manifest_without_snapshots_gets_one_sentence(tmp_path):
+    (tmp_path / "manifest.json").write_text(json.dumps(dict(algorithm="sac", snapshots=[])))
+    with pytest.raises(LawmError, match="lists no snapshots"):
+        read_manifest(tmp_path)
 
 
 def _manifest(returns: list[float]) -> list[Snapshot]:

@@ -17,6 +17,7 @@ from conftest import run_lawm
 
 from lawm.bench.grids import GRIDS, load_grid
 from lawm.bench.report import iqm, load_curves, stratified_bootstrap_iqm
+from lawm.bench.runner import choose_backend
 from lawm.errors import LawmError
 
 
@@ -91,6 +92,15 @@ def test_ray_backend_runs_a_cell_on_a_local_ray_instance(bench, tmp_path):
     assert result["seed"] == 5
 
 
+def test_the_auto_backend_is_ray_only_where_a_cluster_is_named(monkeypatch):
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert choose_backend("auto") == "local"
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
+    assert (choose_backend("auto"), choose_backend("local")) == ("ray", "local")
+    with pytest.raises(LawmError, match="unknown backend 'slurm'"):
+        choose_backend("slurm")
+
+
 def test_a_slice_of_a_grid_runs_only_its_methods_and_seeds(bench):
     done = run_lawm("bench", "--grid", "tiny", "--out", bench, "--methods", "td3bc,idm-td3bc", "--seeds", "1")
     assert "grid tiny: 4 cells, 4 finished, 0 to run" in done.stdout
@@ -153,10 +163,14 @@ def test_killing_bench_ends_its_pool_workers(tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
-def test_a_bad_grid_name_gets_one_sentence(tmp_path):
-    done = run_lawm("bench", "--grid", "huge", "--out", tmp_path, check=False)
+@pytest.mark.parametrize("options, message", [
+    (["--grid", "huge"], "unknown grid 'huge'"),
+    (["--grid", "tiny", "--workers", "0"], "--workers must be at least 1, got 0"),
+])
+def test_a_bad_grid_name_or_worker_count_gets_one_sentence(tmp_path, options, message):
+    done = run_lawm("bench", *options, "--out", tmp_path, check=False)
     assert done.returncode == 2
-    assert done.stderr.startswith("lawm: error: unknown grid 'huge'") and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(f"lawm: error: {message}") and done.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize("fields, message", [

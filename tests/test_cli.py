@@ -2,6 +2,7 @@ import json
 
 import h5py
 import numpy as np
+import torch
 from conftest import run_lawm
 
 
@@ -54,6 +55,11 @@ def test_bad_inputs_exit_nonzero_with_one_sentence(walker_file, tmp_path):
     _assert_one_sentence_error(run_lawm("data", "stats", broken, check=False), str(broken), "episode 2",
                                "'rewards'")
     assert not out.exists() and list(tmp_path.glob(".*tmp")) == []
+    train = ["train", "lawm", "--dataset", walker_file, "--run", tmp_path / "run", "--preset", "tiny"]
+    _assert_one_sentence_error(run_lawm(*train, "--device", "gpu0", check=False), "'gpu0' is not a torch device")
+    if not torch.cuda.is_available():
+        _assert_one_sentence_error(run_lawm(*train, "--device", "cuda", check=False), "needs CUDA")
+    _assert_one_sentence_error(run_lawm("eval", walker_file.parent, check=False), "is not a run folder")
 
 
 def test_behaviour_sac_runs_and_refuses_a_different_config(tmp_path):

@@ -61,6 +61,10 @@ def _labeled_index(f) -> str:
     return f"{int(f.attrs['labeled_episodes'][0]):05d}"
 
 
+def _unlabeled_index(f) -> str:
+    return sorted(f[DIAGNOSTICS_GROUP])[0]
+
+
 def _replace(f, name, value):
     del f[name]
     f[name] = value
@@ -83,6 +87,11 @@ BAD_FILES = {
     "missing metadata": (lambda f: f.attrs.__delitem__("env_id"), "missing the metadata field 'env_id'"),
     "action out of bounds": (lambda f: f[f"episodes/{_labeled_index(f)}/actions"].__setitem__((0, 0), 3.0),
                              "field 'actions' lies outside the bounds"),
+    "label out of range": (lambda f: f.attrs.__setitem__("labeled_episodes", np.array([0, 99])),
+                           "'labeled_episodes' lists episode 99, but the file has"),
+    "true action out of bounds": (lambda f: f[f"{DIAGNOSTICS_GROUP}/{_unlabeled_index(f)}"].__setitem__((0, 0), 3.0),
+                                  f"field '{DIAGNOSTICS_GROUP}' lies outside the bounds"),
+    "unknown task": (lambda f: f.attrs.__setitem__("env_id", "walker-fly"), "walker-fly"),
 }
 
 

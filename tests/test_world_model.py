@@ -151,6 +151,8 @@ def test_resume_after_an_interruption_matches_an_uninterrupted_run(dataset, tmp_
     with pytest.raises(KeyboardInterrupt):
         LAWM(config).fit(dataset, tmp_path / "resumed", progress=False)
     assert not (tmp_path / "resumed" / "eval.json").exists()
+    with pytest.raises(LawmError, match="is not finished"):
+        load_policy(tmp_path / "resumed")
     monkeypatch.setattr(Training, "update", update)
     resumed = LAWM(config).fit(dataset, tmp_path / "resumed", progress=False)
 
@@ -175,10 +177,12 @@ def one_thread_subprocesses(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # two threads on two busy cores are far slower than one
 
 
-def test_lawm_eval_writes_eval_json(lawm_run, one_thread_subprocesses):
-    (lawm_run / "eval.json").unlink()
-    run_lawm("eval", lawm_run, "--episodes", 1)
-    assert json.loads((lawm_run / "eval.json").read_text())["episodes"] == 1
+def test_lawm_eval_evaluates_again_beside_the_runs_own_result(lawm_run, one_thread_subprocesses):
+    trained = (lawm_run / "eval.json").read_text()
+    done = run_lawm("eval", lawm_run, "--episodes", 1, "--seed", 4)
+    again = json.loads((lawm_run / "eval_seed4_episodes1.json").read_text())
+    assert (again["episodes"], again["seed"]) == (1, 4) and "eval_seed4_episodes1.json" in done.stdout
+    assert (lawm_run / "eval.json").read_text() == trained  # the training's final score stays as it was
 
 
 def test_train_commands_end_to_end(dataset_path, tmp_path, one_thread_subprocesses):

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lawm.baselines import td3bc
-from lawm.common.config import build
+from lawm.common.config import build, check_minimums
 from lawm.common.loop import train
 from lawm.common.nets import Normalizer, mlp
 from lawm.common.run import RunFolder, seed_everything
@@ -39,6 +39,13 @@ class IDMTD3BCConfig(td3bc.TD3BCConfig):
     idm_holdout: float = 0.1  # share of the labeled trajectories held out to measure the IDM's action error
     idm_label_batch: int = 8192  # windows per forward pass when labeling
 
+    def __post_init__(self):
+        super().__post_init__()
+        if self.oracle:
+            raise LawmError("idm-td3bc labels the action-free trajectories with its IDM, so it takes no oracle=true")
+        check_minimums(self, dict(idm_hidden=1, idm_layers=1, idm_window=2, idm_batch_size=1, idm_steps=1,
+                                  idm_label_batch=1))
+
 
 PRESETS = {
     "tiny": {**td3bc.PRESETS["tiny"], **dict(idm_hidden=32, idm_batch_size=64, idm_steps=50)},
@@ -49,12 +56,7 @@ PRESETS = {
 
 def make_config(preset: str = "small", overrides: list[str] = (), **fields) -> IDMTD3BCConfig:
     """The config of ``preset`` with ``--set`` overrides, then ``fields`` (dataset, seed), applied."""
-    config = dataclasses.replace(build(IDMTD3BCConfig, PRESETS, preset, overrides), **fields)
-    if config.oracle:
-        raise LawmError("idm-td3bc labels the action-free trajectories with its IDM, so it takes no oracle=true")
-    if config.idm_window < 2:
-        raise LawmError(f"idm_window must be at least 2 to see o_t and o_t+1, got {config.idm_window}")
-    return config
+    return dataclasses.replace(build(IDMTD3BCConfig, PRESETS, preset, overrides), **fields)
 
 
 class IDM(nn.Module):

@@ -23,13 +23,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lawm.common.config import build, from_dict, to_dict
+from lawm.common.config import build, check_minimums, from_dict, to_dict
 from lawm.common.loop import train
 from lawm.common.nets import EnsembleMLP, Normalizer, mlp
 from lawm.common.run import RunFolder, seed_everything
 from lawm.data import Dataset
 from lawm.envs import Env
-from lawm.errors import LawmError
 from lawm.evaluation import evaluate
 
 
@@ -55,6 +54,10 @@ class TD3BCConfig:
     eval_every: int = 20_000  # steps between evaluations logged as a learning curve (0: only the final one)
     log_every: int = 1000  # steps between metric lines
     checkpoint_every: int = 20_000  # steps between checkpoints
+
+    def __post_init__(self):
+        check_minimums(self, dict(steps=1, batch_size=1, hidden=1, layers=1, policy_delay=1, eval_episodes=1,
+                                  eval_every=0, log_every=1, checkpoint_every=1))
 
 
 PRESETS = {
@@ -231,9 +234,7 @@ def load_policy(run_dir: Path, config: dict) -> TD3BC:
     """The final actor of a TD3+BC or IDM-TD3+BC run folder (``lawm eval``)."""
     fields = {f.name for f in dataclasses.fields(TD3BCConfig)}
     td3bc_config = from_dict(TD3BCConfig, {k: v for k, v in config.items() if k in fields})
-    state = RunFolder(run_dir, config).load_checkpoint()
-    if state is None:
-        raise LawmError(f"run folder {run_dir} has no checkpoint yet; train it first")
+    state = RunFolder(run_dir, config).final_state()
     env = Env(config["task"])
     normalizer = Normalizer(np.zeros(env.observation_dim), np.ones(env.observation_dim))
     agent = TD3BC(td3bc_config, normalizer, env.action_low, env.action_high)

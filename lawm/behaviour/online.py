@@ -15,7 +15,7 @@ import torch
 
 from lawm.behaviour.explorer import Disagreement
 from lawm.behaviour.sac import SAC, SACConfig, TanhGaussianActor
-from lawm.common.config import to_dict
+from lawm.common.config import check_minimums, to_dict
 from lawm.common.files import atomic_path, write_json
 from lawm.common.loop import train
 from lawm.common.run import RunFolder, seed_everything
@@ -44,6 +44,8 @@ class BehaviourConfig(SACConfig):
             raise LawmError(f"behaviour algorithm must be 'sac' or 'explore', got '{self.algorithm}'")
         if self.checkpoint_every % EPISODE_STEPS:
             raise LawmError(f"checkpoint_every must be a multiple of {EPISODE_STEPS}, got {self.checkpoint_every}")
+        check_minimums(self, dict(hidden=1, batch_size=1, steps=1, seed_steps=0, snapshot_every=1,
+                                  snapshot_episodes=1, checkpoint_every=1, log_every=1, ensemble=1, ensemble_hidden=1))
 
 
 PRESETS = {

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from lawm.common.files import write_json
 from lawm.data import Dataset
+from lawm.data.recipes import KINDS, random_dataset
+from lawm.data.recipes import make_dataset as recipe
 
-DATASET_KINDS = ("expert", "medium", "medium-replay", "explore", "random")
-EVAL_EPISODES = 10  # the protocol's evaluation episodes, for methods whose command does not evaluate
+DATASET_KINDS = (*KINDS, "random")
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,6 @@ class DatasetJob:
 
 def make_dataset(task: str, kind: str, episodes: int, seed: int, label_fraction: float) -> Dataset:
     """The benchmark's one way to make data: the recipes of ``lawm.data.recipes``, or uniform-random actions."""
-    from lawm.data.recipes import make_dataset as recipe, random_dataset
-
     if kind == "random":
         return random_dataset(task, episodes, seed, label_fraction, progress=False)
     return recipe(task, kind, episodes, seed, label_fraction, progress=False)
@@ -82,16 +81,12 @@ def _idm_td3bc(dataset: str, run_dir: Path, seed: int, preset: str) -> None:
 
 
 def _train_command(command: str, flags: tuple[str, ...], dataset: str, run_dir: Path, seed: int, preset: str) -> None:
-    """``lawm train COMMAND --dataset --run --seed --preset FLAGS`` in-process, then the protocol's evaluation."""
+    """``lawm train COMMAND --dataset --run --seed --preset FLAGS`` in-process; it ends with the evaluation."""
     from lawm.cli import build_parser
-    from lawm.evaluation import evaluate, load_policy
 
     args = build_parser().parse_args(["train", command, "--dataset", dataset, "--run", str(run_dir), "--seed",
                                       str(seed), "--preset", preset, "--no-progress", *flags])
     args.handler(args)
-    if not (run_dir / "eval.json").exists():
-        policy, config = load_policy(run_dir)
-        write_json(run_dir / "eval.json", evaluate(policy, config["task"], EVAL_EPISODES, seed))
 
 
 # Table 1's methods in its column order, with their labels there

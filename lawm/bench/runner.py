@@ -77,6 +77,15 @@ def ray(function: Callable, jobs: list, workers: int) -> Iterator[Outcome]:
 BACKENDS = {"local": local, "ray": ray}
 
 
+def choose_backend(name: str) -> str:
+    """``auto`` is Ray when a cluster is named (``RAY_ADDRESS``), else the local process pool."""
+    if name == "auto":
+        return "ray" if os.environ.get("RAY_ADDRESS") else "local"
+    if name not in BACKENDS:
+        raise LawmError(f"unknown backend '{name}'; backends are: auto, {', '.join(BACKENDS)}")
+    return name
+
+
 def dataset_jobs(grid: Grid, out: Path) -> list[DatasetJob]:
     """One job per task and kind whose files are not all there yet."""
     jobs = [DatasetJob(task, kind, grid.episodes, grid.data_seed,
@@ -85,13 +94,12 @@ def dataset_jobs(grid: Grid, out: Path) -> list[DatasetJob]:
     return [job for job in jobs if not all(Path(path).exists() for _, path in job.files)]
 
 
-def run_grid(grid: Grid, out: str | Path, backend: str = "local", workers: int | None = None,
+def run_grid(grid: Grid, out: str | Path, backend: str = "auto", workers: int | None = None,
              methods: tuple[str, ...] | None = None, seeds: tuple[int, ...] | None = None) -> list[Cell]:
     """Make the grid's missing datasets, run its unfinished cells (only those of ``methods`` and ``seeds`` when
     given), and return the cells run. ``OUT/grid.json`` records the whole grid."""
-    if backend not in BACKENDS:
-        raise LawmError(f"unknown backend '{backend}'; backends are: {', '.join(BACKENDS)}")
-    workers = workers or os.cpu_count() or 1
+    backend = choose_backend(backend)
+    workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise LawmError(f"--workers must be at least 1, got {workers}")
     out = Path(out).resolve()

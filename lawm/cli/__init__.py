@@ -19,6 +19,20 @@ def add_run_options(parser: argparse.ArgumentParser, threads: int | None = 1) ->
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
+def add_config_options(parser: argparse.ArgumentParser, presets: str, default: str = "small") -> None:
+    """``--preset``, ``--seed`` and ``--set``, shared by every training command."""
+    parser.add_argument("--preset", default=default, help=f"{presets} (default {default})")
+    parser.add_argument("--seed", type=int, help="seed of the run (the config field 'seed', default 0)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a config field; repeatable")
+
+
+def config_overrides(args, **flags) -> list[str]:
+    """The ``--set`` pairs, then the command's own flags that were given: a flag is shorthand for ``--set``
+    and, when both name a field, the flag wins."""
+    return [*args.set, *(f"{name}={value}" for name, value in flags.items() if value is not None)]
+
+
 def set_threads(args) -> None:
     import torch
 

@@ -1,7 +1,7 @@
 """``lawm behaviour``: train the behaviour agents whose snapshots the dataset recipes roll out."""
 from __future__ import annotations
 
-from lawm.cli import add_run_options, set_threads
+from lawm.cli import add_config_options, add_run_options, config_overrides, set_threads
 
 
 def register(commands, train_commands) -> None:
@@ -14,10 +14,7 @@ def register(commands, train_commands) -> None:
         agent = sub.add_parser(name, help=text, description=text)
         agent.add_argument("task", help="a dm_control task such as walker-walk")
         agent.add_argument("--run", required=True, help="run folder (created, or resumed if it exists)")
-        agent.add_argument("--preset", default="default", help="default or tiny")
-        agent.add_argument("--seed", type=int, default=0, help="seed of networks and episodes")
-        agent.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
-                           help="override a config field, e.g. --set steps=200000")
+        add_config_options(agent, "default or tiny", default="default")
         add_run_options(agent)
         agent.set_defaults(handler=_train)
     export = sub.add_parser("export", help="copy the snapshots the recipes use out of a run folder",
@@ -33,7 +30,7 @@ def _train(args) -> None:
     from lawm.common.config import build
 
     set_threads(args)
-    overrides = [f"task={args.task}", f"seed={args.seed}", f"algorithm={args.algorithm}", *args.overrides]
+    overrides = config_overrides(args, task=args.task, algorithm=args.algorithm, seed=args.seed)
     config = build(BehaviourConfig, PRESETS, args.preset, overrides)
     snapshots = train_behaviour(config, args.run, progress=not args.no_progress)
     print(f"snapshots and their returns: {snapshots / 'manifest.json'}")

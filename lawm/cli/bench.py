@@ -10,7 +10,8 @@ def register(commands, train_commands) -> None:
                                 "folder under --out; finished cells are skipped, unfinished ones resume.")
     bench.add_argument("--grid", required=True, help="tiny, reduced, paper, or a JSON file of grid fields")
     bench.add_argument("--out", required=True, help="the benchmark folder (datasets, runs, report)")
-    bench.add_argument("--backend", default="local", help="local (a process pool, default) or ray")
+    bench.add_argument("--backend", default="auto", help="local (a process pool), ray, or auto (default: ray "
+                       "when RAY_ADDRESS names a cluster, else local)")
     bench.add_argument("--workers", type=int, help="parallel cells (default: the number of cores)")
     bench.add_argument("--methods", type=_names, help="run only these of the grid's methods, e.g. lawm,clap")
     bench.add_argument("--seeds", type=_seeds, help="run only these of the grid's seeds, e.g. 0,1")

@@ -1,7 +1,7 @@
 """``lawm train lawm`` and ``lawm train clap``: the latent-action world model and C-LAP (issue 4)."""
 from __future__ import annotations
 
-from lawm.cli import add_run_options, set_threads
+from lawm.cli import add_config_options, add_run_options, config_overrides, set_threads
 
 
 def register(commands, train_commands) -> None:
@@ -11,11 +11,10 @@ def register(commands, train_commands) -> None:
         parser = train_commands.add_parser(method, help=help_text, description=f"Train {help_text}; "
                                            "rerunning the same command resumes the run folder.")
         parser.add_argument("--dataset", required=True, help="a dataset file (.h5)")
-        parser.add_argument("--preset", default="small", help="tiny, small (the CPU default) or paper")
         parser.add_argument("--run", required=True, help="the run folder to create or resume")
-        parser.add_argument("--seed", type=int, help="seed of the run (the config field 'seed')")
-        parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
-                            help="override a config field; repeatable")
+        add_config_options(parser, "tiny, small (the CPU default) or paper")
+        parser.add_argument("--device", default="cpu", help="torch device of the model and the policy: cpu "
+                            "(default) or cuda; the run folder can resume on another device")
         add_run_options(parser, threads=None)
         if method == "clap":
             parser.add_argument("--oracle", action="store_true",
@@ -29,15 +28,13 @@ def _train(args) -> None:
 
     from lawm.common.config import build
     from lawm.data import Dataset
+    from lawm.evaluation import describe
     from lawm.latent_policy import CLAP, LAWM
     from lawm.world_model import PRESETS, Config
 
     set_threads(args)
-    overrides = args.set + ([f"seed={args.seed}"] if args.seed is not None else [])
-    config = build(Config, PRESETS, args.preset, overrides)
+    config = build(Config, PRESETS, args.preset, config_overrides(args, seed=args.seed))
     dataset = Dataset.load(args.dataset)
-    agent = CLAP(config, oracle=args.oracle) if args.method == "clap" else LAWM(config)
+    agent = CLAP(config, args.oracle, args.device) if args.method == "clap" else LAWM(config, args.device)
     agent.fit(dataset, args.run, dataset_path=args.dataset, progress=not args.no_progress)
-    result = json.loads((Path(args.run) / "eval.json").read_text())
-    print(f"{args.run}: {result['task']} mean return {result['mean_return']:.1f} (normalized score "
-          f"{result['normalized_score']:.1f}) over {result['episodes']} episodes")
+    print(describe(args.run, json.loads((Path(args.run) / "eval.json").read_text())))

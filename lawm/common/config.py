@@ -23,6 +23,14 @@ def from_dict(cls: type[C], values: dict[str, Any]) -> C:
     return cls(**values)
 
 
+def check_minimums(config, minimums: dict[str, int]) -> None:
+    """Refuse, in one sentence naming it, the first field of ``config`` below its minimum in ``minimums``."""
+    for name, least in minimums.items():
+        value = getattr(config, name)
+        if value < least:
+            raise LawmError(f"the config field '{name}' must be at least {least}, got {value}")
+
+
 def parse_overrides(cls: type, pairs: list[str]) -> dict[str, Any]:
     """Turn ``["batch_size=32", "lr=1e-4"]`` into typed values for the fields of ``cls``."""
     fields = {f.name: f for f in dataclasses.fields(cls)}

@@ -20,11 +20,15 @@ from lawm.errors import LawmError
 
 
 def rng_state() -> dict:
-    return dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate())
+    """Every random generator a run draws from; CUDA's where torch has started it."""
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else []
+    return dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate(), cuda=cuda)
 
 
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
+    if state.get("cuda"):
+        torch.cuda.set_rng_state_all(state["cuda"])
     np.random.set_state(state["numpy"])
     random.setstate(state["python"])
 
@@ -62,6 +66,14 @@ class RunFolder:
         except Exception as error:  # noqa: BLE001 (any unreadable checkpoint gets the same sentence)
             raise LawmError(f"checkpoint {self.checkpoint_path} cannot be read ({error})") from None
 
+    def final_state(self) -> dict:
+        """The training state of a finished run: one whose training wrote ``eval.json`` at its end."""
+        state = self.load_checkpoint() if (self.path / "eval.json").exists() else None
+        if state is None:
+            raise LawmError(f"run folder {self.path} is not finished (it has no eval.json yet); rerun its "
+                            "training command to finish it")
+        return state
+
     def save_checkpoint(self, state: dict) -> None:
         with atomic_path(self.checkpoint_path) as tmp:
             torch.save(state, tmp)
@@ -70,7 +82,7 @@ class RunFolder:
         """Drop metric lines past ``step`` (written after the checkpoint a resumed run starts from)."""
         metrics = self.path / "metrics.jsonl"
         if metrics.exists():
-            lines = [line for line in metrics.read_text().splitlines() if json.loads(line)["step"] <= step]
+            lines = [line for line in metrics.read_text().splitlines() if _step_of(line) <= step]
             with atomic_path(metrics) as tmp:
                 tmp.write_text("".join(line + "\n" for line in lines))
 
@@ -101,6 +113,14 @@ class RunFolder:
     def close(self) -> None:
         if self._tensorboard:
             self._tensorboard.close()
+
+
+def _step_of(line: str) -> float:
+    """The step of a ``metrics.jsonl`` line; a line torn by a crash mid-write counts as past every checkpoint."""
+    try:
+        return json.loads(line)["step"]
+    except json.JSONDecodeError:
+        return float("inf")
 
 
 def _same_config(saved_path: Path, config: dict) -> dict:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from lawm.common.files import atomic_path
 from lawm.envs import Env
 from lawm.errors import LawmError
 
@@ -153,15 +153,8 @@ class Dataset:
     # -- file -------------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write atomically: a temporary file beside ``path``, renamed into place once complete."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with h5py.File(tmp, "w") as f:
-                self._write(f)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            self._write(f)
 
     def _write(self, f: h5py.File) -> None:
         low, high = self.observation_bounds()
@@ -206,13 +199,20 @@ def _read(path: Path, f: h5py.File) -> Dataset:
         raise LawmError(f"{path} has format version {f.attrs['format_version']}, but this lawm reads version "
                         f"{FORMAT_VERSION}")
     env_id = str(f.attrs["env_id"])
-    obs_dim, act_dim = _task_dims(env_id)
+    try:
+        obs_dim, act_dim = _task_dims(env_id)
+    except LawmError as error:
+        raise LawmError(f"{path}: {error}") from None
     check = _Checker(path, obs_dim, act_dim, f.attrs["action_low"], f.attrs["action_high"],
                      f.attrs["observation_low"], f.attrs["observation_high"])
     if "episodes" not in f or not len(f["episodes"]):
         raise LawmError(f"{path} has no episodes")
     names = sorted(f["episodes"])
     labeled = set(int(i) for i in f.attrs["labeled_episodes"])
+    outside = sorted(labeled - set(range(len(names))))
+    if outside:
+        raise LawmError(f"{path}: the metadata field 'labeled_episodes' lists episode {outside[0]}, but the file "
+                        f"has {len(names)} episodes")
     diagnostics = f.get(DIAGNOSTICS_GROUP, {})
     episodes = [check.episode(i, f["episodes"][name], i in labeled, diagnostics.get(name))
                 for i, name in enumerate(names)]
@@ -270,4 +270,5 @@ class _Checker:
             self._within(where, "actions", actions, self.action_low, self.action_high)
         if true_actions is not None:
             true_actions = self._array(where, DIAGNOSTICS_GROUP, true_actions, (steps, self.act_dim))
+            self._within(where, DIAGNOSTICS_GROUP, true_actions, self.action_low, self.action_high)
         return Episode(observations, rewards, actions, true_actions)

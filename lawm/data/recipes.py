@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lawm.behaviour.sac import SACConfig, TanhGaussianActor
+from lawm.behaviour.sac import TanhGaussianActor
 from lawm.data.collect import UniformPolicy, collect
 from lawm.data.dataset import Dataset, label_split
-from lawm.common.files import write_json
+from lawm.common.files import atomic_path, write_json
 from lawm.envs import Env, episode_seeds
 from lawm.errors import LawmError
 
@@ -44,6 +44,8 @@ def read_manifest(folder: Path) -> tuple[dict, list[Snapshot]]:
         raise LawmError(f"no behaviour snapshots at {folder} (missing manifest.json); train them with "
                         "scripts/train_behaviour.sh and export them with 'lawm behaviour export'")
     manifest = json.loads(path.read_text())
+    if not manifest["snapshots"]:
+        raise LawmError(f"{path} lists no snapshots; export a behaviour run that has saved some")
     return manifest, sorted((Snapshot(**s) for s in manifest["snapshots"]), key=lambda s: s.step)
 
 
@@ -89,11 +91,12 @@ def allocate(total: int, weights: list[float]) -> list[int]:
 
 
 class SnapshotPolicy:
-    """A committed actor snapshot acting stochastically (sampling with torch's RNG)."""
+    """A committed actor snapshot acting stochastically (sampling with torch's RNG), built as it was trained:
+    ``trained_with`` is the behaviour run's config from the manifest (its width and log-std bounds)."""
 
-    def __init__(self, path: Path, obs_dim: int, action_dim: int, hidden: int):
-        defaults = SACConfig()
-        self.actor = TanhGaussianActor(obs_dim, action_dim, hidden, defaults.log_std_min, defaults.log_std_max)
+    def __init__(self, path: Path, obs_dim: int, action_dim: int, trained_with: dict):
+        self.actor = TanhGaussianActor(obs_dim, action_dim, trained_with["hidden"], trained_with["log_std_min"],
+                                       trained_with["log_std_max"])
         self.actor.load_state_dict({k: v.float() for k, v in torch.load(path, weights_only=True).items()})
 
     def __call__(self, observations: np.ndarray) -> np.ndarray:
@@ -135,7 +138,8 @@ def make_dataset(task: str, kind: str, episodes: int = 2000, seed: int = 0, labe
         if count == 0:
             continue
         policy = (UniformPolicy(env.action_low, env.action_high) if snapshot is None else
-                  SnapshotPolicy(folder / snapshot.file, env.observation_dim, env.action_dim, manifest["hidden"]))
+                  SnapshotPolicy(folder / snapshot.file, env.observation_dim, env.action_dim,
+                                 manifest["trained_with"]))
         name = "uniform-random" if snapshot is None else snapshot.file
         part = collect(task, policy, count, seeds[k], workers=workers, progress=progress,
                        description=f"{task} {kind}: {name} ({count} episodes)")
@@ -160,7 +164,8 @@ def export_snapshots(run_dir: Path, out: Path) -> list[str]:
                       key=lambda s: s.step)
     out.mkdir(parents=True, exist_ok=True)
     for s in keep:
-        (out / s.file).write_bytes((run_dir / "snapshots" / s.file).read_bytes())
+        with atomic_path(out / s.file) as tmp:
+            tmp.write_bytes((run_dir / "snapshots" / s.file).read_bytes())
     config = json.loads((run_dir / "config.json").read_text())
     write_json(out / "manifest.json", {**manifest, "trained_with": config,
                                        "snapshots": [vars(s) for s in keep]})

@@ -56,6 +56,7 @@ class WindowSampler:
         steps = torch.arange(self.length)
         obs_index = torch.from_numpy(self.obs_start[episodes] + starts)[:, None] + torch.arange(self.length + 1)
         step_index = torch.from_numpy(self.step_start[episodes] + starts)[:, None] + steps
+        obs_index, step_index = obs_index.to(self.device), step_index.to(self.device)
         batch = dict(observations=self.observations[obs_index], rewards=self.rewards[step_index],
                      actions=self.actions[step_index],
                      labeled=torch.from_numpy(self.labeled_mask[episodes]).to(self.device))

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from lawm.common.config import from_dict, to_dict
+from lawm.common.device import torch_device
 from lawm.common.loop import train
 from lawm.common.run import RunFolder, seed_everything
 from lawm.data import Dataset, WindowSampler
@@ -34,8 +35,8 @@ class LatentActionAgent:
     algorithm = ""
     learned_prior = False
 
-    def __init__(self, config: Config | None = None):
-        self.config = config or Config()
+    def __init__(self, config: Config | None = None, device: str | torch.device = "cpu"):
+        self.config, self.device = config or Config(), torch_device(device)
         self.model: WorldModel | None = None
         self.policy: LatentActorCritic | None = None
         self._state = None
@@ -51,8 +52,8 @@ class LatentActionAgent:
     def build(self, observation_dim: int, action_low: np.ndarray, action_high: np.ndarray,
               observation_mean: np.ndarray | None = None, observation_std: np.ndarray | None = None) -> None:
         self.model = WorldModel(self.config, observation_dim, action_low, action_high, observation_mean,
-                                observation_std, self.learned_prior)
-        self.policy = LatentActorCritic(self.config)
+                                observation_std, self.learned_prior).to(self.device)
+        self.policy = LatentActorCritic(self.config).to(self.device)
 
     def state_dict(self) -> dict:
         return dict(model=self.model.state_dict(), policy=self.policy.state_dict())
@@ -94,10 +95,11 @@ class LatentActionAgent:
         start of every episode; the first call resets by itself."""
         if self._state is None:
             self.reset(len(observations))
-        state = self.model.filter_step(self._state, self._action, torch.as_tensor(observations, dtype=torch.float32))
+        observations = torch.as_tensor(observations, dtype=torch.float32, device=self.device)
+        state = self.model.filter_step(self._state, self._action, observations)
         latent, _ = self.policy.latent(self.model, state.feature, deterministic=True)
         self._state, self._action = state, self.model.decode_action(state.feature, latent)
-        return self._action.numpy()
+        return self._action.cpu().numpy()
 
 
 class LAWM(LatentActionAgent):
@@ -118,8 +120,8 @@ class CLAP(LatentActionAgent):
     algorithm = "clap"
     learned_prior = True
 
-    def __init__(self, config: Config | None = None, oracle: bool = False):
-        super().__init__(config)
+    def __init__(self, config: Config | None = None, oracle: bool = False, device: str | torch.device = "cpu"):
+        super().__init__(config, device)
         self.oracle = oracle
 
     def training_data(self, dataset: Dataset) -> Dataset:
@@ -135,9 +137,10 @@ class Training:
     def __init__(self, agent: LatentActionAgent, data: Dataset):
         c, self.agent, self.config = agent.config, agent, agent.config
         longest = max(e.length for e in data.episodes)
-        self.samplers = dict(train=WindowSampler(data, c.window, c.seed, true_actions=True),
-                             diagnostics=WindowSampler(data, min(OPEN_LOOP_CONTEXT + max(OPEN_LOOP_HORIZONS), longest),
-                                                       c.seed + 1, true_actions=True))
+        diagnostics_window = min(OPEN_LOOP_CONTEXT + max(OPEN_LOOP_HORIZONS), longest)
+        self.samplers = dict(train=WindowSampler(data, c.window, c.seed, true_actions=True, device=agent.device),
+                             diagnostics=WindowSampler(data, diagnostics_window, c.seed + 1, true_actions=True,
+                                                       device=agent.device))
         observations = self.samplers["train"].observations
         agent.build(data.observation_dim, data.action_low, data.action_high, observations.mean(0), observations.std(0))
         self.optimizers = dict(model=torch.optim.Adam(agent.model.parameters(), c.model_lr),
@@ -164,7 +167,7 @@ class Training:
         """Imagined rollouts from the posterior states of a data batch, through the frozen model."""
         c, model, policy = self.config, self.agent.model.requires_grad_(False), self.agent.policy
         batch = self.samplers["train"].sample(c.policy_batch_size)
-        with torch.autocast("cpu", torch.bfloat16, enabled=c.bf16):
+        with torch.autocast(self.agent.device.type, torch.bfloat16, enabled=c.bf16):
             with torch.no_grad():
                 states = model.filter(model.embed(batch["observations"]), batch["actions"], batch["labeled"])["states"]
             start = State(*(part.reshape(-1, part.shape[-1]) for part in states))
@@ -207,9 +210,7 @@ def load_policy(run_dir: Path, config: dict) -> LatentActionAgent:
     fields = {name: value for name, value in config.items() if name not in ("algorithm", "task", "dataset", "oracle")}
     cls = AGENTS[config["algorithm"]]
     agent = cls(from_dict(Config, fields), **({"oracle": config["oracle"]} if cls is CLAP else {}))
-    state = RunFolder(run_dir, config).load_checkpoint()
-    if state is None or state["step"] <= agent.config.model_steps:
-        raise LawmError(f"run folder {run_dir} has no trained policy yet; rerun its training command to finish it")
+    state = RunFolder(run_dir, config).final_state()
     env = Env(config["task"])
     agent.build(env.observation_dim, env.action_low, env.action_high)
     agent.load_state_dict(state["agent"])

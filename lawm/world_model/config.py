@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from lawm.errors import LawmError
+from lawm.common.config import check_minimums
 
 _AT_LEAST_ONE = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_layers", "latent_action", "batch_size",
                  "window", "policy_units", "policy_layers", "policy_batch_size", "horizon", "log_every",
@@ -53,10 +53,7 @@ class Config:
     eval_episodes: int = 10  # episodes of the final evaluation
 
     def __post_init__(self):
-        for field in fields(self):
-            value, least = getattr(self, field.name), 1 if field.name in _AT_LEAST_ONE else 0
-            if not isinstance(value, bool) and value < least:
-                raise LawmError(f"the config field '{field.name}' must be at least {least}, got {value}")
+        check_minimums(self, {f.name: int(f.name in _AT_LEAST_ONE) for f in fields(self) if f.type != "bool"})
 
 
 PRESETS: dict[str, dict] = {

@@ -40,7 +40,8 @@ class _Tape:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         layer = self.layer
         if self.parts is None:
-            dtype = torch.get_autocast_dtype("cpu") if torch.is_autocast_enabled("cpu") else x.dtype
+            device = x.device.type
+            dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else x.dtype
             self.weight = layer.weight.detach().to(dtype)
             self.bias = None if layer.bias is None else layer.bias.detach().to(dtype)
             shape = (self.steps, *x.shape[:-1], layer.out_features)
