@@ -1,11 +1,13 @@
-"""World-model gradient steps per second at the ``small`` and ``paper`` presets, float32 and bfloat16 autocast,
-and the achieved GFLOP/s as a fraction of this machine's dense matmul peak measured in the same run.
+"""LAWM's gradient steps per second, world model and policy, at the ``small`` and ``paper`` presets in float32
+and bfloat16 autocast, and the achieved GFLOP/s as a fraction of the device's dense matmul peak measured in
+the same run.
 
-Targets (issue 4): ``paper`` >= 60 % of the bfloat16 peak; ``small`` <= 0.08 s a step. The batches are
-synthetic walker-walk-shaped windows (24-dim observations, 6-dim actions) with 5 % labeled trajectories.
-Seconds are wall-clock; CPU-s (process time, all threads) tells how much of it was this process's own work
-when other jobs share the cores. With busy cores, use --threads 1: two threads on two busy cores are slower.
-On a GPU, --device cuda times the same steps there against that GPU's matmul peak.
+Each step is one call of ``lawm.latent_policy.agent.Training.update``, the training loop's own step (window
+sampling included), on a synthetic walker-walk-shaped dataset: 40 episodes of 500 steps, 24-dim observations,
+6-dim actions, 5 % labeled. Targets (issue 4): ``paper`` >= 60 % of the bfloat16 peak; ``small`` <= 0.08 s a
+world-model step. Seconds are wall-clock; CPU-s (process time, all threads) tells how much of it was this
+process's own work when other jobs share the cores. With busy cores, use --threads 1: two threads on two busy
+cores are slower. On a GPU, --device cuda times the same steps there against that GPU's matmul peak.
 Usage: python benchmarks/world_model.py [--steps N] [--presets small,paper] [--device cuda]
 """
 from __future__ import annotations
@@ -18,53 +20,49 @@ import torch
 
 from lawm.common.config import build
 from lawm.common.device import synchronize, torch_device
-from lawm.world_model import PRESETS, Config, WorldModel
+from lawm.data import Dataset
+from lawm.latent_policy import LAWM
+from lawm.latent_policy.agent import Training
+from lawm.world_model import PRESETS, Config
 from roofline import matmul_flops, matmul_peak
 
-OBSERVATION_DIM, ACTION_DIM, LABELED = 24, 6, 0.05
+OBSERVATION_DIM, ACTION_DIM, EPISODES, LABELED = 24, 6, 40, 0.05
 
 
-def synthetic_batch(config: Config, generator: torch.Generator) -> dict[str, torch.Tensor]:
-    b, length = config.batch_size, config.window
-    labeled = torch.rand(b, generator=generator) < LABELED
-    actions = torch.rand(b, length, ACTION_DIM, generator=generator) * 2 - 1
-    return dict(observations=torch.randn(b, length + 1, OBSERVATION_DIM, generator=generator),
-                rewards=torch.rand(b, length, generator=generator),
-                actions=actions * labeled[:, None, None], labeled=labeled)
+def synthetic_dataset(seed: int = 0) -> Dataset:
+    """Random episodes of walker-walk's shapes (no simulator needed)."""
+    rng = np.random.default_rng(seed)
+    observations = [rng.standard_normal((501, OBSERVATION_DIM), np.float32) for _ in range(EPISODES)]
+    rewards = [rng.random(500, np.float32) for _ in range(EPISODES)]
+    actions = [rng.uniform(-1, 1, (500, ACTION_DIM)).astype(np.float32) for _ in range(EPISODES)]
+    bound = np.ones(ACTION_DIM, np.float32)
+    return Dataset.from_rollouts("walker-walk", observations, rewards, actions, label_fraction=LABELED,
+                                 label_seed=seed, action_low=-bound, action_high=bound)
 
 
 def measure(preset: str, bf16: bool, steps: int, device: torch.device) -> dict:
+    """Seconds, CPU-s and GFLOP of one world-model step and of one policy step."""
     config = build(Config, PRESETS, preset, [f"bf16={bf16}"])
     torch.manual_seed(0)
-    generator = torch.Generator().manual_seed(0)
-    low, high = -np.ones(ACTION_DIM, np.float32), np.ones(ACTION_DIM, np.float32)
-    model = WorldModel(config, OBSERVATION_DIM, low, high).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), config.model_lr)
-    batches = [{key: value.to(device) for key, value in synthetic_batch(config, generator).items()}
-               for _ in range(steps + 2)]
-
-    def step(batch):
-        loss, _ = model.loss(batch)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-
-    flops = matmul_flops(lambda: step(batches[0]))
-    step(batches[1])  # warm-up
-    synchronize(device)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    for batch in batches[2:]:
-        step(batch)
-    synchronize(device)
-    seconds, cpu = (time.perf_counter() - start) / steps, (time.process_time() - cpu_start) / steps
-    return dict(preset=preset, dtype="bf16" if bf16 else "fp32", seconds=seconds, cpu=cpu,
-                gflops=flops / 1e9, parameters=sum(p.numel() for p in model.parameters()))
+    training = Training(LAWM(config, device), synthetic_dataset())
+    phases = {}
+    for phase, step in (("model", 0), ("policy", config.model_steps)):  # update(step) picks the phase
+        flops = matmul_flops(lambda: training.update(step))
+        training.update(step)  # warm-up
+        synchronize(device)
+        start, cpu_start = time.perf_counter(), time.process_time()
+        for _ in range(steps):
+            training.update(step)
+        synchronize(device)
+        phases[phase] = dict(seconds=(time.perf_counter() - start) / steps,
+                             cpu=(time.process_time() - cpu_start) / steps, gflops=flops / 1e9)
+    parameters = sum(p.numel() for p in training.agent.model.parameters())
+    return dict(dtype="bf16" if bf16 else "fp32", parameters=parameters, phases=phases)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=10, help="timed gradient steps per setting")
+    parser.add_argument("--steps", type=int, default=10, help="timed steps per phase and setting")
     parser.add_argument("--presets", default="small,paper", help="comma-separated presets")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
@@ -78,11 +76,12 @@ def main() -> None:
     for preset in args.presets.split(","):
         for bf16 in (False, True):
             r = measure(preset, bf16, args.steps, device)
-            achieved = r["gflops"] / r["seconds"]
-            print(f"{preset:6s} {r['dtype']}: {r['parameters'] / 1e6:.2f} M parameters, {r['seconds']:.3f} s/step "
-                  f"({1 / r['seconds']:.2f} steps/s; {r['cpu']:.3f} CPU-s/step), {r['gflops']:.1f} GFLOP/step, {achieved:.0f} GFLOP/s = "
-                  f"{100 * achieved / peaks[r['dtype']]:.0f} % of the {r['dtype']} peak "
-                  f"({100 * achieved / peaks['bf16']:.0f} % of the bf16 peak)")
+            print(f"{preset} {r['dtype']}, world model of {r['parameters'] / 1e6:.2f} M parameters:")
+            for phase, p in r["phases"].items():
+                achieved = p["gflops"] / p["seconds"]
+                print(f"  {phase:6s} step {p['seconds']:.3f} s ({1 / p['seconds']:.2f} steps/s; {p['cpu']:.3f} CPU-s), "
+                      f"{p['gflops']:.2f} GFLOP, {achieved:.0f} GFLOP/s = {100 * achieved / peaks[r['dtype']]:.0f} % "
+                      f"of the {r['dtype']} peak ({100 * achieved / peaks['bf16']:.0f} % of the bf16 peak)")
 
 
 if __name__ == "__main__":

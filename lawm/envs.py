@@ -10,9 +10,9 @@ import os
 
 os.environ.setdefault("MUJOCO_GL", "disable")  # physics only: no OpenGL context is ever needed
 
+import functools
+
 import numpy as np
-from absl import logging as absl_logging
-from dm_control import suite
 
 from lawm.errors import LawmError
 
@@ -20,12 +20,21 @@ ACTION_REPEAT = 2
 EPISODE_STEPS = 500
 MAIN_TASKS = ("cheetah-run", "walker-walk", "hopper-stand")
 
-absl_logging.set_verbosity(absl_logging.ERROR)  # MuJoCo's model deprecation notices are not the user's concern
+
+
+@functools.cache
+def _suite():
+    """dm_control's suite, imported on first use: code that only trains on files needs no simulator."""
+    from absl import logging as absl_logging
+    from dm_control import suite
+
+    absl_logging.set_verbosity(absl_logging.ERROR)  # MuJoCo's model deprecation notices are not the user's concern
+    return suite
 
 
 def task_names() -> list[str]:
     """Every dm_control suite task as ``domain-task``."""
-    return sorted(f"{domain}-{task}" for domain, task in suite.ALL_TASKS)
+    return sorted(f"{domain}-{task}" for domain, task in _suite().ALL_TASKS)
 
 
 def _domain_and_task(name: str) -> tuple[str, str]:
@@ -46,7 +55,7 @@ class Env:
     def __init__(self, name: str, seed: int | None = None):
         domain, task = _domain_and_task(name)
         self.name = name
-        self._env = suite.load(domain, task, task_kwargs={"random": seed})
+        self._env = _suite().load(domain, task, task_kwargs={"random": seed})
         self._keys = sorted(self._env.observation_spec())
         spec = self._env.action_spec()
         self.action_low = spec.minimum.astype(np.float32)
