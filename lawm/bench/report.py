@@ -17,6 +17,7 @@ import numpy as np
 
 from lawm.bench.cells import DATASET_KINDS, LABELS
 from lawm.common.files import atomic_path
+from lawm.common.run import is_finished
 from lawm.errors import LawmError
 
 BOOTSTRAP_SAMPLES = 2000
@@ -27,7 +28,7 @@ def _finished_cells(out: str | Path) -> list[tuple[Path, dict]]:
     """(run folder, its task, kind, label_fraction, method and seed) of every finished cell under ``out``."""
     cells = []
     for cell in sorted(Path(out).glob("runs/**/cell.json")):
-        if cell.with_name("eval.json").exists():
+        if is_finished(cell.parent):
             fields = json.loads(cell.read_text())
             cells.append((cell.parent, {k: fields[k] for k in ("task", "kind", "label_fraction", "method", "seed")}))
     return cells

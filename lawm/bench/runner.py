@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 from lawm.bench.cells import Cell, DatasetJob, make_datasets, run_cell
 from lawm.bench.grids import Grid, dataset_path
 from lawm.common.files import write_json
+from lawm.common.run import is_finished
 from lawm.errors import LawmError
 
 Outcome = tuple[object, str | None, str | None]  # (job, its line, or the sentence of its failure)
@@ -106,7 +107,7 @@ def run_grid(grid: Grid, out: str | Path, backend: str = "auto", workers: int | 
     chosen = grid.only(methods, seeds)
     write_json(out / "grid.json", dataclasses.asdict(grid))
     cells = chosen.cells(out)
-    todo = [cell for cell in cells if not (Path(cell.run_dir) / "eval.json").exists()]
+    todo = [cell for cell in cells if not is_finished(cell.run_dir)]
     print(f"grid {grid.name}: {len(cells)} cells, {len(cells) - len(todo)} finished, {len(todo)} to run "
           f"({backend} backend, {workers} workers)", flush=True)
     for function, jobs in ((make_datasets, dataset_jobs(chosen, out) if todo else []), (run_cell, todo)):

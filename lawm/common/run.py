@@ -39,6 +39,11 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def is_finished(run_dir: str | Path) -> bool:
+    """A run is finished once its training has written ``eval.json``, the final policy's evaluation."""
+    return (Path(run_dir) / "eval.json").exists()
+
+
 class RunFolder:
     """One training run on disk."""
 
@@ -68,7 +73,7 @@ class RunFolder:
 
     def final_state(self) -> dict:
         """The training state of a finished run: one whose training wrote ``eval.json`` at its end."""
-        state = self.load_checkpoint() if (self.path / "eval.json").exists() else None
+        state = self.load_checkpoint() if is_finished(self.path) else None
         if state is None:
             raise LawmError(f"run folder {self.path} is not finished (it has no eval.json yet); rerun its "
                             "training command to finish it")

@@ -16,7 +16,7 @@ import torch
 from lawm.common.config import from_dict, to_dict
 from lawm.common.device import torch_device
 from lawm.common.loop import train
-from lawm.common.run import RunFolder, seed_everything
+from lawm.common.run import RunFolder, is_finished, seed_everything
 from lawm.data import Dataset, WindowSampler
 from lawm.envs import Env
 from lawm.errors import LawmError
@@ -78,7 +78,7 @@ class LatentActionAgent:
         seconds = train(run, training, c.model_steps + c.policy_steps, log_every=c.log_every,
                         checkpoint_every=c.checkpoint_every, description=f"{self.algorithm} {data.env_id}",
                         periodic=[(c.diagnostics_every, training.diagnostics)], progress=progress)
-        if not (run.path / "eval.json").exists():
+        if not is_finished(run.path):
             result = evaluate(self, data.env_id, c.eval_episodes, c.seed)
             run.write_result("eval.json", dict(result, train_seconds=seconds))
         run.close()
