@@ -13,19 +13,20 @@ import numpy as np
 import torch
 
 from lawm.common.config import build
+from lawm.common.hardware import autocast, cpu_name, native_bf16
 from lawm.data import Dataset, WindowSampler
 from lawm.data.recipes import random_dataset
 from lawm.world_model import PRESETS, Config, WorldModel
 
 
 def held_out_loss(model: WorldModel, batches: list[dict]) -> float:
-    model.config.bf16 = False
     with torch.no_grad():
         torch.manual_seed(123)
         return float(np.mean([float(model.loss(batch)[0]) for batch in batches]))
 
 
 def train(dataset: Dataset, held_out: list[dict], config: Config, steps: int) -> tuple[list[float], float, float]:
+    """Train with autocast at the config's precision; score the held-out windows in float32."""
     torch.manual_seed(config.seed)
     sampler = WindowSampler(dataset, config.window, config.seed)
     obs = sampler.observations
@@ -33,7 +34,8 @@ def train(dataset: Dataset, held_out: list[dict], config: Config, steps: int) ->
     optimizer = torch.optim.Adam(model.parameters(), config.model_lr)
     losses, start = [], time.process_time()
     for _ in range(steps):
-        loss, metrics = model.loss(sampler.sample(config.batch_size))
+        with autocast(config.precision, torch.device("cpu")):
+            loss, metrics = model.loss(sampler.sample(config.batch_size))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -58,13 +60,15 @@ def main() -> None:
     train_part, test_part = (Dataset(dataset.env_id, episodes, action_low=dataset.action_low,
                                      action_high=dataset.action_high)
                              for episodes in (dataset.episodes[:split], dataset.episodes[split:]))
-    for bf16 in (False, True):
-        config = build(Config, PRESETS, args.preset, [f"bf16={bf16}"])
+    if not native_bf16(torch.device("cpu")):
+        print(f"{cpu_name()}: bfloat16 is emulated here (~1 GFLOP/s), so only the float32 run is made")
+    for precision in ("fp32", "bf16") if native_bf16(torch.device("cpu")) else ("fp32",):
+        config = build(Config, PRESETS, args.preset, [f"precision={precision}"])
         held_out = [WindowSampler(test_part, config.window, seed=99).sample(config.batch_size) for _ in range(10)]
         losses, seconds, test = train(train_part, held_out, config, args.steps)
         last = max(1, args.steps // 5)
         tail = np.mean(losses[-last:])
-        print(f"{args.preset} {'bf16' if bf16 else 'fp32'}: {args.steps} steps, {seconds:.3f} CPU-s/step (1 thread), "
+        print(f"{args.preset} {precision}: {args.steps} steps, {seconds:.3f} CPU-s/step (1 thread), "
               f"training loss over the last {last} steps {tail:.3f}, held-out float32 loss {test:.3f}")
 
 

@@ -15,6 +15,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from lawm.common.device import synchronize
+from lawm.common.hardware import cpu_name, native_bf16
 
 
 def matmul_peak(dtype: torch.dtype = torch.float32, size: int = 1024, seconds: float = 1.0,
@@ -41,12 +42,16 @@ def matmul_flops(call: Callable[[], object]) -> int:
 
 def ceiling(name: str, flops: int, updates_per_second: float, target: float = 3.0) -> str:
     """Where an update running at ``updates_per_second`` stands against this thread count's matmul peaks."""
-    fp32, bf16 = matmul_peak(torch.float32), matmul_peak(torch.bfloat16)
+    fp32 = matmul_peak(torch.float32)
     achieved = flops * updates_per_second / 1e9
     needed = target * achieved
-    return (f"{name}: {flops / 1e6:.0f} MFLOP of matmuls per update, {achieved:.0f} GFLOP/s = {achieved / fp32:.0%} "
+    line = (f"{name}: {flops / 1e6:.0f} MFLOP of matmuls per update, {achieved:.0f} GFLOP/s = {achieved / fp32:.0%} "
             f"of the float32 matmul peak ({fp32:.0f} GFLOP/s); {target:g}x would need {needed:.0f} GFLOP/s = "
-            f"{needed / fp32:.0%} of that peak, {needed / bf16:.0%} of the bfloat16 one ({bf16:.0f} GFLOP/s)")
+            f"{needed / fp32:.0%} of that peak")
+    if not native_bf16(torch.device("cpu")):
+        return line + " (bfloat16 is emulated on this CPU: no bf16 peak)"
+    bf16 = matmul_peak(torch.bfloat16)
+    return line + f", {needed / bf16:.0%} of the bfloat16 one ({bf16:.0f} GFLOP/s)"
 
 
 def main() -> None:
@@ -54,7 +59,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    print(cpu_name())
     for dtype in (torch.float32, torch.bfloat16):
+        if dtype == torch.bfloat16 and not native_bf16(torch.device("cpu")):
+            print("bfloat16: emulated on this CPU (no AMX or AVX512-BF16), so not measured")
+            continue
         print(f"{args.threads} thread(s), 1024 x 1024 matmuls, {dtype}: {matmul_peak(dtype):.0f} GFLOP/s")
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from lawm.behaviour.sac import SAC, SACConfig, TanhGaussianActor
+from lawm.common.hardware import cpu_name, native_bf16
 from lawm.common.nets import mlp
 from roofline import ceiling, matmul_flops
 
@@ -93,8 +94,12 @@ def main() -> None:
     size = args.batch_size
     batches = [(torch.randn(size, obs_dim), torch.rand(size, action_dim) * 2 - 1, torch.rand(size),
                 torch.randn(size, obs_dim)) for _ in range(50)]
-    agents = {"reference": ReferenceSAC(obs_dim, action_dim, config), "lawm": SAC(obs_dim, action_dim, config),
-              "lawm bf16": SAC(obs_dim, action_dim, SACConfig(bf16=True))}
+    agents = {"reference": ReferenceSAC(obs_dim, action_dim, config),
+              "lawm fp32": SAC(obs_dim, action_dim, SACConfig(precision="fp32"))}
+    if native_bf16(torch.device("cpu")):
+        agents["lawm bf16"] = SAC(obs_dim, action_dim, SACConfig(precision="bf16"))
+    else:
+        print(f"{cpu_name()}: bfloat16 is emulated here, so no bf16 figure is measured")
     rates = compare(agents, batches, args.rounds, args.seconds)
     print(f"SAC updates/s at batch {size}, {args.threads} thread(s), median of {args.rounds} interleaved bursts:")
     for name, values in rates.items():

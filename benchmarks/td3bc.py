@@ -3,8 +3,9 @@
 The reference is the original TD3+BC implementation's update (Fujimoto & Gu, 2021) written plainly: two
 separate critic MLPs, standard Adam, an actor loss whose backward pass also fills the critics' gradients, and
 target updates one parameter at a time. "lawm" is ``lawm.baselines.td3bc.Trainer`` as configured by default
-(matmuls multiplying in bfloat16), "lawm fp32" the same with ``bf16=false``. All read the same batches from the same
-tensors, so the figures compare the updates alone; rounds alternate to share out load from other processes.
+(precision auto: bfloat16 matmul products where the CPU has them natively), "lawm fp32" the same with
+``precision=fp32``. All read the same batches from the same tensors, so the figures compare the updates alone;
+rounds alternate to share out load from other processes.
 The last lines place the reference against this machine's matmul peak (``roofline.py``).
 
     python benchmarks/td3bc.py [--steps 300] [--rounds 3] [--batch-size 256]
@@ -22,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lawm.baselines import td3bc
+from lawm.common.hardware import cpu_name, native_bf16
 from lawm.common.nets import Normalizer
 from roofline import ceiling, matmul_flops
 
@@ -90,13 +92,18 @@ def main() -> None:
     data = dict(obs=torch.randn(SIZE, OBS_DIM), next_obs=torch.randn(SIZE, OBS_DIM),
                 actions=torch.rand(SIZE, ACT_DIM) * 2 - 1, rewards=torch.rand(SIZE) * 2)
     trainers = dict(reference=ReferenceTD3BC(config, data))
-    for name, bf16 in (("lawm fp32", False), ("lawm", True)):
-        variant = dataclasses.replace(config, bf16=bf16)
+    native = native_bf16(torch.device("cpu"))
+    if not native:
+        print(f"{cpu_name()}: bfloat16 is emulated here, so lawm's default (precision auto) is float32 and no bf16 "
+              "figure is measured")
+    for name, precision in (("lawm fp32", "fp32"), ("lawm", "auto")):
+        variant = dataclasses.replace(config, precision=precision)
         agent = td3bc.TD3BC(variant, Normalizer(torch.zeros(OBS_DIM), torch.ones(OBS_DIM)),
                             -torch.ones(ACT_DIM), torch.ones(ACT_DIM))
         trainers[name] = td3bc.Trainer(variant, agent, data)
     print(f"TD3+BC update, batch {config.batch_size}, {config.layers} x {config.hidden} MLPs, "
-          f"{args.rounds} rounds of {args.steps} updates (median); lawm: bf16 matmuls (the default)")
+          f"{args.rounds} rounds of {args.steps} updates (median); lawm: precision auto (the default, "
+          f"{'bf16' if native else 'fp32'} here)")
     print(f"{'threads':>7} | {'reference upd/s':>15} | {'lawm fp32 upd/s':>15} | {'lawm upd/s':>10} | ratio")
     flops = matmul_flops(lambda: [trainers["reference"].update(step) for step in (0, 1)]) // 2  # actor every 2nd
     ceilings = []

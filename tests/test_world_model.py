@@ -220,3 +220,51 @@ def test_deferred_weight_gradients_equal_the_plain_ones():
     assert torch.allclose(value, plain_value)
     assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(deferred, plain))
     assert "forward" not in vars(cell)  # the layers are restored
+
+
+def test_the_policy_phase_filters_every_trajectory_once_and_starts_from_that_cache(dataset, monkeypatch):
+    torch.manual_seed(0)
+    training = Training(LAWM(tiny(model_steps=2, policy_steps=3)), dataset)
+    for step in range(2):
+        training.update(step)
+    filter_calls = []
+    monkeypatch.setattr(WorldModel, "filter", lambda self, *a, **k: filter_calls.append(1) or plain_filter(self, *a, **k))
+    training.update(2)
+    assert len(filter_calls) == 1  # one chunk holds the four episodes, filtered whole
+    starts = training.starts
+    assert len(starts.deter) == sum(e.length + 1 for e in dataset.episodes)
+    first, model = dataset.episodes[0], training.agent.model
+    with torch.no_grad():
+        alone = plain_filter(model, model.embed(torch.as_tensor(first.observations)[None]),
+                             torch.as_tensor(first.actions)[None], torch.tensor([True]), sample=False)["states"]
+    assert torch.allclose(starts.deter[:first.length + 1], alone.deter[0], atol=1e-5)
+    training.update(3)
+    training.update(4)
+    assert len(filter_calls) == 1  # later policy steps draw from the cache
+
+
+plain_filter = WorldModel.filter
+
+
+def test_the_policy_phase_logs_a_learning_curve_ending_in_the_final_score(dataset, tmp_path):
+    run = tmp_path / "curve"
+    LAWM(tiny(model_steps=10, policy_steps=20, eval_every=10)).fit(dataset, run, progress=False)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    curve = {row["step"]: row["eval_score"] for row in rows if "eval_score" in row}
+    assert sorted(curve) == [20, 30]
+    assert json.loads((run / "eval.json").read_text())["normalized_score"] == curve[30]
+
+
+def test_a_run_can_start_its_policy_phase_from_another_runs_world_model(lawm_run, dataset, tmp_path):
+    source = json.loads((lawm_run / "config.json").read_text())
+    fields = {k: v for k, v in source.items() if k not in ("algorithm", "task", "dataset")}
+    probe = LAWM(Config(**{**fields, "support": 2.0, "model_from": str(lawm_run)}))
+    probe.fit(dataset, tmp_path / "probe", progress=False)
+    trained, _ = load_policy(lawm_run)
+    for name, value in trained.model.state_dict().items():
+        assert torch.equal(value, probe.model.state_dict()[name]), name
+    steps = [json.loads(line)["step"] for line in (tmp_path / "probe" / "metrics.jsonl").read_text().splitlines()]
+    assert min(steps) > source["model_steps"]  # no world-model step was taken again
+    other = LAWM(Config(**{**fields, "deter": 16, "model_from": str(lawm_run)}))
+    with pytest.raises(LawmError, match="was made with deter=32, not 16"):
+        other.fit(dataset, tmp_path / "refused", progress=False)

@@ -20,6 +20,7 @@ from torch import nn
 
 from lawm.baselines import td3bc
 from lawm.common.config import build, check_minimums
+from lawm.common.hardware import matmul_precision, resolve_precision
 from lawm.common.loop import train
 from lawm.common.nets import Normalizer, mlp
 from lawm.common.run import RunFolder, seed_everything
@@ -64,7 +65,8 @@ class IDM(nn.Module):
 
     def __init__(self, config: IDMTD3BCConfig, normalizer: Normalizer, action_low, action_high):
         super().__init__()
-        self.normalizer, self.bf16 = normalizer, config.bf16
+        self.normalizer = normalizer
+        self.precision = resolve_precision(config.precision, torch.device("cpu"))
         self.offsets = torch.arange(config.idm_window) - (config.idm_window - 1) // 2
         self.net = mlp(config.idm_window * len(normalizer.mean), config.idm_hidden, len(action_low),
                        config.idm_layers, nn.SiLU, layer_norm=True, dropout=config.idm_dropout)
@@ -86,7 +88,7 @@ class IDM(nn.Module):
     def label(self, observations: np.ndarray, batch: int) -> np.ndarray:
         """The predicted actions [T, A] of one episode, in the task's action box."""
         windows = self.windows(observations)
-        with td3bc.matmul_precision("bf16" if self.bf16 else "ieee"):
+        with matmul_precision(self.precision):
             actions = torch.cat([self(windows[i:i + batch]) for i in range(0, len(windows), batch)])
         return (self.action_center + self.action_scale * actions).numpy()
 
@@ -103,7 +105,7 @@ class IDMTrainer:
 
     def update(self, step: int) -> dict[str, torch.Tensor]:
         index = torch.randint(len(self.actions), (self.config.idm_batch_size,))
-        with td3bc.matmul_precision("bf16" if self.config.bf16 else "ieee"):
+        with matmul_precision(self.idm.precision):
             loss = F.mse_loss(self.idm(self.windows[index]), self.actions[index])
             self.opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -153,7 +155,7 @@ def train_idm(config: IDMTD3BCConfig, dataset: Dataset, run: RunFolder, progress
         return {f"idm_heldout_{k}": v for k, v in (errors or {}).items() if k != "transitions"}
 
     train(run, trainer, config.idm_steps, log_every=config.log_every, checkpoint_every=config.checkpoint_every,
-          description=f"idm {dataset.env_id}", periodic=[(config.log_every, heldout_error)], progress=progress)
+          description=f"idm {dataset.env_id}", precision=idm.precision, periodic=[(config.log_every, heldout_error)], progress=progress)
     return idm.eval(), heldout
 
 

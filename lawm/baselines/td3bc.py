@@ -12,7 +12,6 @@ backward pass stops at its own parameters, and no step synchronises through ``.i
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lawm.common.config import build, check_minimums, from_dict, to_dict
+from lawm.common.hardware import check_precision, matmul_precision, resolve_precision, upgrade_fields
 from lawm.common.loop import train
 from lawm.common.nets import EnsembleMLP, Normalizer, mlp
 from lawm.common.run import RunFolder, seed_everything
@@ -49,7 +49,7 @@ class TD3BCConfig:
     noise_clip: float = 0.5  # the smoothing noise is clipped to +-noise_clip
     policy_delay: int = 2  # critic steps per actor (and target) step
     alpha: float = 2.5  # weight of the Q term against behaviour cloning: lambda = alpha / mean |Q|
-    bf16: bool = True  # matmuls multiply in bfloat16 (float32 in, out and sums; ~3x faster with AMX); Q outputs in float32
+    precision: str = "auto"  # auto, fp32 or bf16 matmul products (float32 in, out and sums); Q outputs in float32
     eval_episodes: int = 10  # episodes of the final policy in the real environment
     eval_every: int = 20_000  # steps between evaluations logged as a learning curve (0: only the final one)
     log_every: int = 1000  # steps between metric lines
@@ -58,6 +58,7 @@ class TD3BCConfig:
     def __post_init__(self):
         check_minimums(self, dict(steps=1, batch_size=1, hidden=1, layers=1, policy_delay=1, eval_episodes=1,
                                   eval_every=0, log_every=1, checkpoint_every=1))
+        check_precision(self.precision)
 
 
 PRESETS = {
@@ -71,18 +72,6 @@ PRESETS = {
 def make_config(preset: str = "small", overrides: list[str] = (), **fields) -> TD3BCConfig:
     """The config of ``preset`` with ``--set`` overrides, then ``fields`` (dataset, seed, oracle), applied."""
     return dataclasses.replace(build(TD3BCConfig, PRESETS, preset, overrides), **fields)
-
-
-@contextlib.contextmanager
-def matmul_precision(precision: str):
-    """Within the block, oneDNN computes float32 matmuls at ``precision``: "bf16" multiplies in bfloat16 (AMX on
-    recent CPUs) with float32 inputs, outputs and sums; "ieee" in full float32."""
-    before = torch.backends.mkldnn.matmul.fp32_precision
-    torch.backends.mkldnn.matmul.fp32_precision = precision
-    try:
-        yield
-    finally:
-        torch.backends.mkldnn.matmul.fp32_precision = before
 
 
 class TD3BC(nn.Module):
@@ -109,7 +98,7 @@ class TD3BC(nn.Module):
         that values near 1 / (1 - discount) keep the precision their TD errors need."""
         critic = self.critic_target if target else self.critic
         features = critic.features(torch.cat([obs, action], -1))
-        with matmul_precision("ieee"):
+        with matmul_precision("fp32"):
             return critic.out(features).squeeze(-1)
 
     def reset(self, num_envs: int) -> None:
@@ -127,6 +116,7 @@ class Trainer:
 
     def __init__(self, config: TD3BCConfig, agent: TD3BC, transitions: dict[str, torch.Tensor]):
         self.config, self.agent = config, agent
+        self.precision = resolve_precision(config.precision, torch.device("cpu"))
         parts = [transitions["obs"], transitions["actions"], transitions["rewards"][:, None], transitions["next_obs"]]
         self.table, self.widths = torch.cat(parts, 1), [part.shape[1] for part in parts]  # one gather per batch
         self.size = len(self.table)
@@ -137,7 +127,7 @@ class Trainer:
                         (list(agent.critic_target.parameters()), list(agent.critic.parameters()))]
 
     def update(self, step: int) -> dict[str, torch.Tensor]:
-        with matmul_precision("bf16" if self.config.bf16 else "ieee"):
+        with matmul_precision(self.precision):
             return self._update(step)
 
     def _update(self, step: int) -> dict[str, torch.Tensor]:
@@ -210,7 +200,8 @@ def fit(config: TD3BCConfig, data: Dataset, run: RunFolder, progress: bool = Tru
 
     periodic = [(config.eval_every, learning_curve)] if config.eval_every else []
     seconds = train(run, trainer, config.steps, log_every=config.log_every, checkpoint_every=config.checkpoint_every,
-                    description=f"{run.config['algorithm']} {data.env_id}", periodic=periodic, progress=progress)
+                    description=f"{run.config['algorithm']} {data.env_id}", precision=trainer.precision,
+                    periodic=periodic, progress=progress)
     result = evaluations.get(config.steps) or evaluate(agent, data.env_id, config.eval_episodes, config.seed)
     result.update(train_seconds=seconds, steps=config.steps, transitions=trainer.size)
     run.write_result("eval.json", result)
@@ -233,7 +224,7 @@ def run(config: TD3BCConfig, run_dir: str | Path, progress: bool = True) -> dict
 def load_policy(run_dir: Path, config: dict) -> TD3BC:
     """The final actor of a TD3+BC or IDM-TD3+BC run folder (``lawm eval``)."""
     fields = {f.name for f in dataclasses.fields(TD3BCConfig)}
-    td3bc_config = from_dict(TD3BCConfig, {k: v for k, v in config.items() if k in fields})
+    td3bc_config = from_dict(TD3BCConfig, {k: v for k, v in upgrade_fields(config).items() if k in fields})
     state = RunFolder(run_dir, config).final_state()
     env = Env(config["task"])
     normalizer = Normalizer(np.zeros(env.observation_dim), np.ones(env.observation_dim))

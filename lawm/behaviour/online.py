@@ -16,6 +16,7 @@ import torch
 from lawm.behaviour.explorer import Disagreement
 from lawm.behaviour.sac import SAC, SACConfig, TanhGaussianActor
 from lawm.common.config import check_minimums, to_dict
+from lawm.common.hardware import check_precision
 from lawm.common.files import atomic_path, write_json
 from lawm.common.loop import train
 from lawm.common.run import RunFolder, seed_everything
@@ -46,6 +47,7 @@ class BehaviourConfig(SACConfig):
             raise LawmError(f"checkpoint_every must be a multiple of {EPISODE_STEPS}, got {self.checkpoint_every}")
         check_minimums(self, dict(hidden=1, batch_size=1, steps=1, seed_steps=0, snapshot_every=1,
                                   snapshot_episodes=1, checkpoint_every=1, log_every=1, ensemble=1, ensemble_hidden=1))
+        check_precision(self.precision)
 
 
 PRESETS = {
@@ -184,7 +186,7 @@ def train_behaviour(config: BehaviourConfig, run_dir: str | Path, progress: bool
     run = RunFolder(run_dir, {"algorithm": f"behaviour-{config.algorithm}", **to_dict(config)})
     agent = OnlineAgent(config, run.path)
     train(run, agent, config.steps, log_every=config.log_every, checkpoint_every=config.checkpoint_every,
-          description=f"{config.algorithm} {config.task}", periodic=[(config.snapshot_every, agent.snapshot)],
+          description=f"{config.algorithm} {config.task}", precision=agent.sac.precision, periodic=[(config.snapshot_every, agent.snapshot)],
           progress=progress)
     run.close()
     return run.path / "snapshots"

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from lawm.common.hardware import autocast, resolve_precision
 from lawm.common.nets import EnsembleMLP, mlp
 
 
@@ -27,7 +28,7 @@ class SACConfig:
     init_temperature: float = 0.1  # initial entropy temperature alpha
     log_std_min: float = -5.0  # lower bound of the actor's log standard deviation
     log_std_max: float = 2.0  # upper bound of the actor's log standard deviation
-    bf16: bool = False  # bfloat16 autocast for the update's matmuls (faster on CPUs with AMX/AVX512-BF16)
+    precision: str = "auto"  # auto, fp32 or bf16 autocast of the update (lawm.common.hardware: auto = bf16 where native)
 
 
 class TanhGaussianActor(nn.Module):
@@ -66,6 +67,7 @@ class SAC(nn.Module):
     def __init__(self, obs_dim: int, action_dim: int, config: SACConfig):
         super().__init__()
         self.config = config
+        self.precision = resolve_precision(config.precision, torch.device("cpu"))
         self.actor = TanhGaussianActor(obs_dim, action_dim, config.hidden, config.log_std_min, config.log_std_max)
         self.critic = EnsembleMLP(2, obs_dim + action_dim, config.hidden, 1, layer_norm=True)
         self.target_critic = EnsembleMLP(2, obs_dim + action_dim, config.hidden, 1, layer_norm=True)
@@ -80,7 +82,7 @@ class SAC(nn.Module):
 
     def update(self, obs, action, reward, next_obs) -> dict[str, torch.Tensor]:
         """One gradient step on a batch of transitions."""
-        with torch.autocast("cpu", torch.bfloat16, enabled=self.config.bf16):
+        with autocast(self.precision, torch.device("cpu")):
             losses, metrics = self._losses(obs, action, reward, next_obs)
         self.optimizer.zero_grad(set_to_none=True)
         losses.backward()

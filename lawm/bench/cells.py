@@ -1,8 +1,8 @@
 """What one benchmark job does: make a grid's datasets, or train and evaluate one method on one dataset.
 
 Every method of Table 1 is one entry of ``METHODS``: a function (dataset file, run folder, seed, preset) that
-trains into the run folder, resuming it, and leaves the final policy's ``eval.json`` there. Methods with their
-own ``lawm train`` command (LAWM, C-LAP) run through that command in-process.
+trains into the run folder, resuming it, and leaves the final policy's ``eval.json`` there, through the
+library's own entry of the method (``run`` of the baselines, ``fit`` of the LAWM and C-LAP agents).
 """
 from __future__ import annotations
 
@@ -80,23 +80,25 @@ def _idm_td3bc(dataset: str, run_dir: Path, seed: int, preset: str) -> None:
     idm.run(idm.make_config(preset, dataset=dataset, seed=seed), run_dir, progress=False)
 
 
-def _train_command(command: str, flags: tuple[str, ...], dataset: str, run_dir: Path, seed: int, preset: str) -> None:
-    """``lawm train COMMAND --dataset --run --seed --preset FLAGS`` in-process; it ends with the evaluation."""
-    from lawm.cli import build_parser
+def _latent_action(method: str, dataset: str, run_dir: Path, seed: int, preset: str, oracle: bool = False) -> None:
+    """LAWM or C-LAP at ``preset``: both phases, then the evaluation (``LatentActionAgent.fit``)."""
+    from lawm.common.config import build
+    from lawm.latent_policy import CLAP, LAWM
+    from lawm.world_model import PRESETS, Config
 
-    args = build_parser().parse_args(["train", command, "--dataset", dataset, "--run", str(run_dir), "--seed",
-                                      str(seed), "--preset", preset, "--no-progress", *flags])
-    args.handler(args)
+    config = dataclasses.replace(build(Config, PRESETS, preset), seed=seed)
+    agent = CLAP(config, oracle) if method == "clap" else LAWM(config)
+    agent.fit(Dataset.load(dataset), run_dir, dataset_path=dataset, progress=False)
 
 
 # Table 1's methods in its column order, with their labels there
 METHODS = {
     "td3bc-oracle": partial(_td3bc, oracle=True),
-    "clap-oracle": partial(_train_command, "clap", ("--oracle",)),
+    "clap-oracle": partial(_latent_action, "clap", oracle=True),
     "td3bc": partial(_td3bc, oracle=False),
-    "clap": partial(_train_command, "clap", ()),
+    "clap": partial(_latent_action, "clap"),
     "idm-td3bc": _idm_td3bc,
-    "lawm": partial(_train_command, "lawm", ()),
+    "lawm": partial(_latent_action, "lawm"),
 }
 LABELS = {"td3bc-oracle": "TD3+BC (Oracle)", "clap-oracle": "C-LAP (Oracle)", "td3bc": "TD3+BC", "clap": "C-LAP",
           "idm-td3bc": "IDM-TD3+BC", "lawm": "LAWM"}

@@ -42,7 +42,7 @@ def load_results(out: str | Path) -> list[dict]:
 
 def load_curves(out: str | Path) -> list[dict]:
     """One row (task, kind, label_fraction, method, seed, steps, scores) per finished cell whose
-    ``metrics.jsonl`` logs ``eval_score`` during training (TD3+BC and IDM-TD3+BC do)."""
+    ``metrics.jsonl`` logs ``eval_score`` during training (every method does)."""
     curves = []
     for folder, fields in _finished_cells(out):
         lines = (folder / "metrics.jsonl").read_text().splitlines() if (folder / "metrics.jsonl").exists() else []

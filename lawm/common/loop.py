@@ -7,6 +7,7 @@ from typing import Callable, Protocol
 import torch
 from tqdm.auto import tqdm
 
+from lawm.common.hardware import cpu_name
 from lawm.common.run import RunFolder, rng_state, set_rng_state
 
 
@@ -23,8 +24,9 @@ Periodic = tuple[int, Callable[[int], dict[str, float]]]  # (every n steps, step
 
 
 def train(run: RunFolder, agent: Trainable, total_steps: int, *, log_every: int, checkpoint_every: int,
-          description: str, periodic: list[Periodic] = (), progress: bool = True) -> float:
-    """Run ``agent.update`` until ``total_steps``, resuming from the folder's checkpoint if there is one.
+          description: str, precision: str, periodic: list[Periodic] = (), progress: bool = True) -> float:
+    """Run ``agent.update`` until ``total_steps``, resuming from the folder's checkpoint if there is one, and
+    record in the folder where and in which (resolved) ``precision`` this stretch of training runs.
 
     Returns the wall-clock seconds the run has spent in total, across resumes.
     """
@@ -35,6 +37,9 @@ def train(run: RunFolder, agent: Trainable, total_steps: int, *, log_every: int,
         set_rng_state(state["rng"])
         step, seconds = state["step"], state["seconds"]
     run.forget_metrics_after(step)  # lines past the checkpoint (or from an attempt that never saved one)
+    if step < total_steps:
+        run.record_session(step, precision=precision, cpu=cpu_name(), threads=torch.get_num_threads(),
+                           torch=torch.__version__)
     sums, counts, start = {}, {}, time.perf_counter()
 
     def save():

@@ -1,7 +1,8 @@
 """The run folder of design section 3: config, metrics, checkpoints and results, resumable.
 
 ``runs/<name>/config.json`` holds the resolved config; ``metrics.jsonl`` one JSON object per logged step
-(mirrored to TensorBoard under ``tb/`` where it is installed); ``checkpoint.pt`` the full training state,
+(mirrored to TensorBoard under ``tb/`` where it is installed); ``sessions.jsonl`` one line per stretch of
+training (its first step, precision and CPU); ``checkpoint.pt`` the full training state,
 written atomically; ``eval.json`` and other results beside them. Opening a folder that already holds a
 config resumes it, provided the config is the same.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +113,13 @@ class RunFolder:
             else:
                 self._tensorboard = SummaryWriter(str(self.path / "tb"))
         return self._tensorboard or None
+
+    def record_session(self, step: int, **facts) -> None:
+        """Append to ``sessions.jsonl`` the step a stretch of training starts from and ``facts`` about it
+        (precision, CPU, ...): the config holds what to run, this file where and how each part of it ran."""
+        row = dict(step=step, started=time.strftime("%Y-%m-%dT%H:%M:%S%z"), **facts)
+        with open(self.path / "sessions.jsonl", "a") as f:
+            f.write(json.dumps(row) + "\n")
 
     def write_result(self, name: str, obj) -> None:
         write_json(self.path / name, obj)

@@ -3,10 +3,14 @@
 ``LAWM(config).fit(dataset)`` trains on every trajectory (the action-free ones through the IDM) with the
 standard-normal latent action prior; ``CLAP(config).fit(dataset)`` trains the same model with a learned prior
 on the labeled trajectories only, or with ``oracle=True`` on every trajectory with its true actions. Both
-phases run as one resumable loop: steps [0, model_steps) train the world model, the rest the policy.
+phases run as one resumable loop: steps [0, model_steps) train the world model, the rest the policy. When the
+policy phase begins, every training trajectory is filtered once, whole, through the finished model; imagined
+rollouts start from posterior states drawn from that cache. With ``model_from`` a run starts its policy phase
+from the world model of another run (same model settings), so that policy settings can be compared on one model.
 """
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
@@ -15,14 +19,16 @@ import torch
 
 from lawm.common.config import from_dict, to_dict
 from lawm.common.device import torch_device
+from lawm.common.hardware import autocast, resolve_precision, upgrade_fields
 from lawm.common.loop import train
-from lawm.common.run import RunFolder, is_finished, seed_everything
+from lawm.common.run import RunFolder, is_finished, rng_state, seed_everything
 from lawm.data import Dataset, WindowSampler
 from lawm.envs import Env
 from lawm.errors import LawmError
 from lawm.evaluation import evaluate
 from lawm.latent_policy.policy import LatentActorCritic
 from lawm.world_model import Config, WorldModel
+from lawm.world_model.config import WORLD_MODEL_FIELDS
 from lawm.world_model.model import OPEN_LOOP_HORIZONS
 from lawm.world_model.rssm import State
 
@@ -75,11 +81,14 @@ class LatentActionAgent:
         seed_everything(c.seed)
         training = Training(self, data)
         run = RunFolder(run_dir, self.run_config(dataset, dataset_path))
+        if c.model_from and run.load_checkpoint() is None:
+            run.save_checkpoint(training.branch_from(Path(c.model_from), run.config))
         seconds = train(run, training, c.model_steps + c.policy_steps, log_every=c.log_every,
                         checkpoint_every=c.checkpoint_every, description=f"{self.algorithm} {data.env_id}",
-                        periodic=[(c.diagnostics_every, training.diagnostics)], progress=progress)
+                        precision=training.precision, progress=progress,
+                        periodic=[(c.diagnostics_every, training.diagnostics), (1, training.learning_curve)])
         if not is_finished(run.path):
-            result = evaluate(self, data.env_id, c.eval_episodes, c.seed)
+            result = training.evaluations.get(c.model_steps + c.policy_steps) or training.evaluate()
             run.write_result("eval.json", dict(result, train_seconds=seconds))
         run.close()
         return self
@@ -132,10 +141,11 @@ class CLAP(LatentActionAgent):
 
 
 class Training:
-    """Both phases as one Trainable of ``lawm.common.loop.train``, with the diagnostics."""
+    """Both phases as one Trainable of ``lawm.common.loop.train``, with the diagnostics and learning curve."""
 
     def __init__(self, agent: LatentActionAgent, data: Dataset):
-        c, self.agent, self.config = agent.config, agent, agent.config
+        c, self.agent, self.config, self.data = agent.config, agent, agent.config, data
+        self.precision = resolve_precision(c.precision, agent.device)
         longest = max(e.length for e in data.episodes)
         diagnostics_window = min(OPEN_LOOP_CONTEXT + max(OPEN_LOOP_HORIZONS), longest)
         self.samplers = dict(train=WindowSampler(data, c.window, c.seed, true_actions=True, device=agent.device),
@@ -146,6 +156,8 @@ class Training:
         self.optimizers = dict(model=torch.optim.Adam(agent.model.parameters(), c.model_lr),
                                actor=torch.optim.Adam(agent.policy.actor.parameters(), c.policy_lr),
                                critic=torch.optim.Adam(agent.policy.critics.parameters(), c.policy_lr))
+        self.starts: State | None = None  # the policy phase's start states, filtered once from the finished model
+        self.evaluations: dict[int, dict] = {}  # step -> evaluation of the policy (the learning curve)
 
     def update(self, step: int) -> dict:
         return self.model_update() if step < self.config.model_steps else self.policy_update()
@@ -159,23 +171,57 @@ class Training:
         optimizer.step()
 
     def model_update(self) -> dict:
-        loss, metrics = self.agent.model.loss(self.samplers["train"].sample(self.config.batch_size))
+        batch = self.samplers["train"].sample(self.config.batch_size)
+        with autocast(self.precision, self.agent.device):
+            loss, metrics = self.agent.model.loss(batch)
         self._step("model", loss)
         return {f"model/{name}": value for name, value in metrics.items()}
 
     def policy_update(self) -> dict:
-        """Imagined rollouts from the posterior states of a data batch, through the frozen model."""
+        """Imagined rollouts from posterior states of the training data, through the frozen model."""
         c, model, policy = self.config, self.agent.model.requires_grad_(False), self.agent.policy
-        batch = self.samplers["train"].sample(c.policy_batch_size)
-        with torch.autocast(self.agent.device.type, torch.bfloat16, enabled=c.bf16):
-            with torch.no_grad():
-                states = model.filter(model.embed(batch["observations"]), batch["actions"], batch["labeled"])["states"]
-            start = State(*(part.reshape(-1, part.shape[-1]) for part in states))
-            actor_loss, critic_loss, metrics = policy.losses(model, start)
+        if self.starts is None:
+            self.starts = self.filter_trajectories()
+        index = torch.randint(len(self.starts.deter), (c.policy_starts,), device=self.agent.device)
+        with autocast(self.precision, self.agent.device):
+            actor_loss, critic_loss, metrics = policy.losses(model, State(*(part[index] for part in self.starts)))
         self._step("actor", actor_loss)
         self._step("critic", critic_loss)
         policy.update_targets()
         return {f"policy/{name}": value for name, value in metrics.items()}
+
+    @torch.no_grad()
+    def filter_trajectories(self, chunk: int = 256) -> State:
+        """The posterior states of every step of every training trajectory, each filtered once, whole, from
+        its first observation (posterior means; unlabeled ones through the IDM's decoded actions, Eq. 6)."""
+        model, device, parts = self.agent.model, self.agent.device, []
+        by_length: dict[int, list] = {}
+        for episode in self.data.episodes:
+            by_length.setdefault(episode.length, []).append(episode)
+        for episodes in by_length.values():
+            for first in range(0, len(episodes), chunk):
+                group = episodes[first:first + chunk]
+                observations = torch.as_tensor(np.stack([e.observations for e in group]), device=device)
+                actions = torch.as_tensor(np.stack([e.actions if e.labeled else np.zeros_like(e.rewards[:, None])
+                                                    .repeat(self.data.action_dim, 1) for e in group]), device=device)
+                labeled = torch.as_tensor([e.labeled for e in group], device=device)
+                with autocast(self.precision, device):
+                    states = model.filter(model.embed(observations), actions, labeled, sample=False)["states"]
+                parts.append(State(*(part.flatten(0, 1).float() for part in states)))
+        return State(*(torch.cat(part) for part in zip(*parts)))
+
+    def evaluate(self) -> dict:
+        c = self.config
+        return evaluate(self.agent, self.data.env_id, c.eval_episodes, c.seed)
+
+    def learning_curve(self, step: int) -> dict:
+        """The policy's score in the environment every ``eval_every`` policy steps (``eval_score``)."""
+        c = self.config
+        policy_step = step - c.model_steps
+        if not c.eval_every or policy_step <= 0 or (policy_step % c.eval_every and policy_step != c.policy_steps):
+            return {}
+        self.evaluations[step] = self.evaluate()
+        return dict(eval_score=self.evaluations[step]["normalized_score"])
 
     def diagnostics(self, step: int) -> dict:
         """The open-loop prediction error with the true actions, logged during the model phase."""
@@ -188,6 +234,25 @@ class Training:
         errors = self.agent.model.open_loop_error(batch["observations"][known], batch["true_actions"][known],
                                                   OPEN_LOOP_CONTEXT)
         return {f"model/{name}": value for name, value in errors.items()}
+
+    def branch_from(self, source: Path, config: dict) -> dict:
+        """A first checkpoint for this run: the world model (and its optimiser) of the run folder ``source``,
+        whose model phase has ended, with fresh policy networks, at the start of the policy phase."""
+        saved = source / "config.json"
+        if not saved.exists():
+            raise LawmError(f"model_from={source} is not a run folder (it has no config.json)")
+        theirs = upgrade_fields(json.loads(saved.read_text()))
+        differs = [k for k in WORLD_MODEL_FIELDS + ("task", "dataset", "algorithm", "oracle")
+                   if theirs.get(k) != config.get(k)]
+        if differs:
+            raise LawmError(f"model_from={source} was made with {differs[0]}={theirs.get(differs[0])!r}, not "
+                            f"{config.get(differs[0])!r}; its world model fits another setting")
+        state = RunFolder(source, theirs).load_checkpoint()
+        if state is None or state["step"] < self.config.model_steps:
+            raise LawmError(f"model_from={source} has not finished its {self.config.model_steps} world-model steps")
+        self.agent.model.load_state_dict(state["agent"]["model"])
+        self.optimizers["model"].load_state_dict(state["agent"]["optimizers"]["model"])
+        return dict(agent=self.state_dict(), rng=rng_state(), step=self.config.model_steps, seconds=0.0)
 
     def state_dict(self) -> dict:
         return dict(self.agent.state_dict(),
@@ -207,7 +272,8 @@ AGENTS = {"lawm": LAWM, "clap": CLAP}
 
 def load_policy(run_dir: Path, config: dict) -> LatentActionAgent:
     """The trained agent of a LAWM or C-LAP run folder (``lawm.evaluation.POLICY_LOADERS``)."""
-    fields = {name: value for name, value in config.items() if name not in ("algorithm", "task", "dataset", "oracle")}
+    fields = {name: value for name, value in upgrade_fields(config).items()
+              if name not in ("algorithm", "task", "dataset", "oracle")}
     cls = AGENTS[config["algorithm"]]
     agent = cls(from_dict(Config, fields), **({"oracle": config["oracle"]} if cls is CLAP else {}))
     state = RunFolder(run_dir, config).final_state()

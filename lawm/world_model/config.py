@@ -7,10 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from lawm.common.config import check_minimums
+from lawm.common.hardware import check_precision
 
 _AT_LEAST_ONE = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_layers", "latent_action", "batch_size",
-                 "window", "policy_units", "policy_layers", "policy_batch_size", "horizon", "log_every",
+                 "window", "policy_units", "policy_layers", "policy_starts", "horizon", "log_every",
                  "diagnostics_every", "checkpoint_every", "eval_episodes")
+# The fields that decide the world model: a run may take its model from another (model_from) where these agree.
+WORLD_MODEL_FIELDS = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_layers", "latent_action", "min_std",
+                      "min_likelihood_std", "free_nats", "model_lr", "grad_clip", "batch_size", "window",
+                      "model_steps", "seed")
 
 
 @dataclass
@@ -32,12 +37,12 @@ class Config:
     batch_size: int = 64  # windows per world model batch
     window: int = 16  # transitions per window
     model_steps: int = 30_000  # world model gradient steps (phase 1)
-    bf16: bool = True  # bfloat16 autocast on CPU for training (benchmarks/bf16_loss.py: same loss as float32)
+    precision: str = "auto"  # auto, fp32 or bf16 autocast for training (lawm.common.hardware: auto = bf16 where native)
     # -- latent-action policy (Table 2, "Agent") ----------------------------------------------------------
     policy_units: int = 256  # units of the policy and value networks
     policy_layers: int = 3  # layers of the policy and value networks
     policy_lr: float = 8e-5  # policy and value learning rate
-    policy_batch_size: int = 16  # windows per policy update; each of their posterior states starts a rollout
+    policy_starts: int = 256  # imagined rollouts per policy update, from posterior states of the training data
     support: float = 1.0  # eps: latent actions lie within mu_p +- eps * sigma_p of the latent action prior
     horizon: int = 5  # imagined rollout length
     gamma: float = 0.99  # discount factor
@@ -45,22 +50,25 @@ class Config:
     logprob_scale: float = 0.01  # weight of the policy's log-probability regulariser
     target_tau: float = 0.01  # Polyak rate of the slow value targets
     policy_steps: int = 10_000  # policy gradient steps (phase 2)
+    model_from: str = ""  # a run folder whose finished world model this run's policy phase starts from
     # -- run ----------------------------------------------------------------------------------------------
     seed: int = 0  # seed of the weights, the batches and the final evaluation
     log_every: int = 100  # steps between metric lines
     diagnostics_every: int = 1000  # steps between open-loop prediction diagnostics
     checkpoint_every: int = 1000  # steps between checkpoints
-    eval_episodes: int = 10  # episodes of the final evaluation
+    eval_episodes: int = 10  # episodes of every evaluation (the learning curve's and the final one)
+    eval_every: int = 2000  # policy steps between evaluations logged as a learning curve (0: only the final one)
 
     def __post_init__(self):
-        check_minimums(self, {f.name: int(f.name in _AT_LEAST_ONE) for f in fields(self) if f.type != "bool"})
+        check_minimums(self, {f.name: int(f.name in _AT_LEAST_ONE) for f in fields(self) if f.type in ("int", "float")})
+        check_precision(self.precision)
 
 
 PRESETS: dict[str, dict] = {
     "tiny": dict(deter=32, stoch=8, embed=32, hidden=32, units=32, latent_action=4, batch_size=8, window=8,
-                 policy_units=32, policy_batch_size=4, model_steps=60, policy_steps=20, log_every=10,
-                 diagnostics_every=30, checkpoint_every=20, eval_episodes=1),
+                 policy_units=32, policy_starts=16, model_steps=60, policy_steps=20, log_every=10,
+                 diagnostics_every=30, checkpoint_every=20, eval_episodes=1, eval_every=10),
     "small": dict(),  # the defaults above, sized for this 2-core CPU (benchmarks/world_model.py)
     "paper": dict(deter=512, stoch=64, embed=512, hidden=640, units=512, batch_size=64, window=50,
-                  policy_batch_size=64, model_steps=100_000, policy_steps=100_000),
+                  policy_starts=3200, model_steps=100_000, policy_steps=100_000, eval_every=10_000),
 }

@@ -143,8 +143,7 @@ class WorldModel(nn.Module):
 
     def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """L = L_model + L_reward (Eq. 9-11), averaged over the windows, and diagnostics."""
-        with torch.autocast(batch["observations"].device.type, torch.bfloat16, enabled=self.config.bf16):
-            terms, fed = self.loss_terms(batch)
+        terms, fed = self.loss_terms(batch)
         total = sum(terms.values())
         metrics = {name: value.mean().detach() for name, value in terms.items()}
         metrics["loss"] = total.mean().detach()
