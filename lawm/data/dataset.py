@@ -12,6 +12,7 @@ checksums) still load, with a warning.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import warnings
 from dataclasses import dataclass, replace
@@ -148,6 +149,16 @@ class Dataset:
     def oracle(self) -> Dataset:
         """Every episode labeled with its true actions: the oracle baselines' view of the data."""
         return self.relabel(1.0, self.label_seed)
+
+    def content_hash(self) -> str:
+        """SHA-256 of the task and every episode's arrays (observations, rewards, actions or their diagnostics
+        copy, label): equal for equal data, whichever file or machine it came from."""
+        digest = hashlib.sha256(self.env_id.encode())
+        for e in self.episodes:
+            for array in (e.observations, e.rewards, e.known_actions, np.array([e.labeled])):
+                if array is not None:
+                    digest.update(np.ascontiguousarray(array, array.dtype.newbyteorder("<")).tobytes())
+        return digest.hexdigest()
 
     def stats(self) -> dict:
         """The columns of the paper's Table 4 for episode returns, plus counts."""
