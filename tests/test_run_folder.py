@@ -129,3 +129,14 @@ def test_temporary_files_of_killed_writers_are_swept(tmp_path):
     live.write_bytes(b"being written")
     write_json(tmp_path / "config.json", {})
     assert sorted(p.name for p in tmp_path.iterdir()) == [live.name, "config.json"]
+
+
+def test_checkpoints_written_before_weights_only_still_resume(tmp_path):
+    seed_everything(4)
+    legacy = dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate(), cuda=[])
+    torch.save(dict(rng=legacy, step=2), tmp_path / "checkpoint.pt")
+    expected = np.random.rand()
+    run = RunFolder(tmp_path, dict(algorithm="td3bc"))
+    set_rng_state(run.load_checkpoint()["rng"])
+    assert np.random.rand() == expected
+    run.close()

@@ -23,6 +23,12 @@ from lawm.common.files import atomic_path, lock_folder, unlock_folder, write_jso
 from lawm.errors import LawmError
 
 
+# What checkpoints written before weights_only hold besides plain data: numpy's RNG state as a numeric array.
+# Reconstructing an array runs no code; any object inside one would need globals that stay refused.
+_LEGACY_NUMPY = [np.ndarray, np.dtype, (np._core if hasattr(np, "_core") else np.core).multiarray._reconstruct,
+                 type(np.dtype(np.uint32))]
+
+
 def rng_state() -> dict:
     """Every random generator a run draws from (CUDA's where torch has started it), as tensors, numbers, lists
     and dicts only."""
@@ -37,7 +43,9 @@ def set_rng_state(state: dict) -> None:
     if state.get("cuda"):
         torch.cuda.set_rng_state_all(state["cuda"])
     numpy = state["numpy"]
-    np.random.set_state({**numpy, "state": {**numpy["state"], "key": numpy["state"]["key"].numpy().astype(np.uint32)}})
+    if isinstance(numpy, dict):  # else a checkpoint of lawm before weights_only, with numpy's own tuple
+        numpy = {**numpy, "state": {**numpy["state"], "key": numpy["state"]["key"].numpy().astype(np.uint32)}}
+    np.random.set_state(numpy)
     random.setstate(state["python"])
 
 
@@ -76,7 +84,8 @@ class RunFolder:
         if not self.checkpoint_path.exists():
             return None
         try:
-            return torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
+            with torch.serialization.safe_globals(_LEGACY_NUMPY):
+                return torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
         except pickle.UnpicklingError:
             raise LawmError(f"checkpoint {self.checkpoint_path} holds objects other than tensors, numbers, "
                             "strings, lists and dicts, which lawm refuses to load because loading them could "
