@@ -2,7 +2,7 @@
 with no half-written file and with the same results as an uninterrupted run of the same seed.
 
 Each command first runs once uninterrupted (the reference, which also times it); then, in a second folder, it
-is started and SIGKILLed after a random share of that time, three times, and finally run to its end. The two
+is started and SIGKILLed after a random 5-50 % of that time, three times, and finally run to its end. The two
 folders must then hold the same files with the same contents, except what the seed does not fix: wall-clock
 times (``train_seconds`` in ``eval.json``, ``seconds`` in checkpoints), the lock file's process id, the bench
 cells' ``log.txt`` (the output of every attempt) and TensorBoard's event files (an append-only log; a resumed
@@ -92,7 +92,7 @@ def crash_and_resume(argv: list[str], log: Path, duration: float, rng: random.Ra
     kills = []
     for _ in range(KILLS):
         pid = start(argv, log)
-        moment = rng.uniform(0.05, 0.8) * duration
+        moment = rng.uniform(0.05, 0.5) * duration
         time.sleep(moment)
         status = wait(pid, os.WNOHANG)
         if status is None:
@@ -135,20 +135,18 @@ def files(root: Path) -> list[Path]:
                   and "tb" not in p.relative_to(root).parts)
 
 
-def scenario(name: str, tmp: Path, data: Path, grid: Path, rng: random.Random) -> str:
-    """The reference run and the crashed one of one command; returns what happened, for the report."""
-    folders = {kind: tmp / name.replace(" ", "-") / kind for kind in ("reference", "crashed")}
-    argv = {kind: [a.format(out=folder, data=data, grid=grid) for a in COMMANDS[name]]
-            for kind, folder in folders.items()}
-    duration = run_to_end(argv["reference"], tmp / f"{name}.reference.log")
-    kills = crash_and_resume(argv["crashed"], tmp / f"{name}.crashed.log", duration, rng)
-    reference, crashed = folders["reference"], folders["crashed"]
+def argv(name: str, folder: Path, data: Path, grid: Path) -> list[str]:
+    return [a.format(out=folder, data=data, grid=grid) for a in COMMANDS[name]]
+
+
+def compare(name: str, reference: Path, crashed: Path, kills: list[float]) -> None:
+    """The crashed run's folder holds no temporary file and what the reference's holds, as far as the seed
+    fixes it."""
     assert not list(crashed.rglob("*.tmp")), f"{name}: temporary files remain"
     assert files(reference) == files(crashed), f"{name}: the folders hold different files"
     for path in files(reference):
         assert comparable(reference / path, reference) == comparable(crashed / path, crashed), (
             f"{name}: {path} differs from the uninterrupted run's (kills at {kills} s)")
-    return f"{name}: {duration:.1f} s uninterrupted, killed at {kills} s"
 
 
 def test_every_training_command_resumes_after_sigkill_with_the_same_results(tmp_path, walker_file):
@@ -156,9 +154,22 @@ def test_every_training_command_resumes_after_sigkill_with_the_same_results(tmp_
     grid = tmp_path / "grid.json"
     grid.write_text(json.dumps(GRID))
     seed = random.randrange(2**32)
-    with ThreadPoolExecutor(len(COMMANDS)) as pool:
-        futures = [pool.submit(scenario, name, tmp_path, walker_file, grid, random.Random(seed + i))
-                   for i, name in enumerate(COMMANDS)]
-        reports = [future.result() for future in futures]
-    print(f"kill seed {seed}:", *reports, sep="\n")
-    assert all("killed at []" not in line for line in reports), reports
+    folders = {name: {kind: tmp_path / name.replace(" ", "-") / kind for kind in ("reference", "crashed")}
+               for name in COMMANDS}
+
+    def reference(name: str) -> float:
+        return run_to_end(argv(name, folders[name]["reference"], walker_file, grid), tmp_path / f"{name}.log")
+
+    def crashed(name: str, duration: float, rng: random.Random) -> list[float]:
+        return crash_and_resume(argv(name, folders[name]["crashed"], walker_file, grid), tmp_path / f"{name}.log",
+                                duration, rng)
+
+    with ThreadPoolExecutor(len(COMMANDS)) as pool:  # the references side by side, then the crashed runs
+        durations = list(pool.map(reference, COMMANDS))
+        kills = list(pool.map(crashed, COMMANDS, durations, [random.Random(seed + i) for i in range(len(COMMANDS))]))
+    report = [f"{name}: {duration:.1f} s uninterrupted, killed at {moments} s"
+              for name, duration, moments in zip(COMMANDS, durations, kills)]
+    print(f"kill seed {seed}:", *report, sep="\n")
+    for name, moments in zip(COMMANDS, kills):
+        compare(name, folders[name]["reference"], folders[name]["crashed"], moments)
+    assert all(kills), f"a command finished before any kill landed: {report}"

@@ -2,8 +2,8 @@
 
 A cell is finished when its run folder holds ``eval.json``; finished cells are skipped, and an unfinished
 cell resumes from its run folder's checkpoint. Every job runs with one torch thread (the networks are small,
-and the cores go to parallel cells). A failed job does not stop the others; the command fails at the end. One ``lawm bench`` process at a time
-writes a benchmark folder (it holds the folder's lock while it runs).
+and the cores go to parallel cells). A failed job does not stop the others; the command fails at the end.
+One ``lawm bench`` process at a time writes a benchmark folder (it holds the folder's lock while it runs).
 """
 from __future__ import annotations
 

@@ -178,7 +178,10 @@ class Dataset:
 
     def _write(self, f: h5py.File, version: int) -> None:
         low, high = self.observation_bounds()
-        text = np.bytes_ if version >= 2 else str  # fixed-length strings live in the checksummed object header
+
+        def text(value: str):  # version 2: fixed-length strings, which live in the checksummed object header
+            return np.bytes_(value.encode()) if version >= 2 else value
+
         attrs = dict(format=text(FORMAT), format_version=version, env_id=text(self.env_id), recipe=text(self.recipe),
                      behaviour_seed=self.behaviour_seed, label_fraction=self.label_fraction,
                      label_seed=self.label_seed, labeled_episodes=np.flatnonzero(self.label_mask),
