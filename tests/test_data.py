@@ -1,10 +1,11 @@
 import h5py
 import numpy as np
 import pytest
+from conftest import run_lawm
 
 from lawm.data import Dataset, WindowSampler, label_split
 from lawm.data.dataset import DIAGNOSTICS_GROUP
-from lawm.errors import LawmError
+from lawm.errors import LawmError, LawmWarning
 
 
 def test_round_trip_keeps_everything(walker_dataset, walker_file):
@@ -190,12 +191,16 @@ def test_a_flipped_bit_in_an_arrays_header_is_refused_naming_episode_and_field(w
 def test_version_1_files_load_with_a_note_that_they_carry_no_checksums(walker_dataset, tmp_path):
     path = tmp_path / "v1.h5"
     walker_dataset.save(path, version=1)
-    with pytest.warns(UserWarning, match="is a version-1 dataset file, which carries no checksums"):
+    with pytest.warns(LawmWarning, match="is a version-1 dataset file, which carries no checksums"):
         loaded = Dataset.load(path)
     for a, b in zip(walker_dataset.episodes, loaded.episodes):
         np.testing.assert_array_equal(a.observations, b.observations)
         np.testing.assert_array_equal(a.known_actions, b.known_actions)
     assert loaded.behaviour == walker_dataset.behaviour and loaded.recipe == "random"
+    stats = run_lawm("data", "stats", path)
+    assert stats.stderr == (f"lawm: note: {path} is a version-1 dataset file, which carries no checksums, so "
+                            "corruption in it may go unnoticed; saving it again (Dataset.load(path).save(new_path)) "
+                            "adds them\n")
     with h5py.File(path, "r+") as f:
         f.attrs["format_version"] = 2
     with pytest.raises(LawmError, match="episode 0 field 'rewards' carries no checksum, which a version-2 file must"):

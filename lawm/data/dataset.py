@@ -23,7 +23,7 @@ import numpy as np
 
 from lawm.common.files import atomic_path
 from lawm.envs import Env
-from lawm.errors import LawmError
+from lawm.errors import LawmError, LawmWarning
 
 FORMAT = "lawm-dataset"
 FORMAT_VERSION = 2  # 2: checksums (Fletcher32 arrays, checksummed metadata); 1: none
@@ -237,7 +237,8 @@ def _read(path: Path, f: h5py.File) -> Dataset:
                         f"{', '.join(map(str, READABLE_VERSIONS))}")
     if version == 1:
         warnings.warn(f"{path} is a version-1 dataset file, which carries no checksums, so corruption in it "
-                      "may go unnoticed; saving it again (Dataset.load(path).save(new_path)) adds them", stacklevel=3)
+                      "may go unnoticed; saving it again (Dataset.load(path).save(new_path)) adds them", LawmWarning,
+                      stacklevel=3)
     env_id = _text(f.attrs["env_id"])
     try:
         obs_dim, act_dim = _task_dims(env_id)
