@@ -40,7 +40,7 @@ def test_resume_continues_from_the_saved_step_as_if_never_stopped(tmp_path, monk
     monkeypatch.setattr(OnlineAgent, "update", interrupted)
     with pytest.raises(KeyboardInterrupt):
         train_behaviour(config, tmp_path / "split", progress=False)
-    assert torch.load(tmp_path / "split" / "checkpoint.pt", weights_only=False)["step"] == 500
+    assert torch.load(tmp_path / "split" / "checkpoint.pt", weights_only=True)["step"] == 500
     monkeypatch.setattr(OnlineAgent, "update", update)
     train_behaviour(config, tmp_path / "split", progress=False)
     steps = [json.loads(line)["step"] for line in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]

@@ -49,7 +49,7 @@ def test_rerun_skips_finished_cells_and_resumes_unfinished_ones(bench):
     cells = cell_dirs(bench)
     unfinished = bench / "runs/walker-walk/random/lf0.5/td3bc/seed1"
     (unfinished / "eval.json").unlink()
-    checkpoint = torch.load(unfinished / "checkpoint.pt", weights_only=False)
+    checkpoint = torch.load(unfinished / "checkpoint.pt", weights_only=True)
     checkpoint["step"] = 100  # as if the cell had been stopped halfway
     torch.save(checkpoint, unfinished / "checkpoint.pt")
     before = (unfinished / "metrics.jsonl").read_text().splitlines()

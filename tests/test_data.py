@@ -1,10 +1,11 @@
 import h5py
 import numpy as np
 import pytest
+from conftest import run_lawm
 
 from lawm.data import Dataset, WindowSampler, label_split
 from lawm.data.dataset import DIAGNOSTICS_GROUP
-from lawm.errors import LawmError
+from lawm.errors import LawmError, LawmWarning
 
 
 def test_round_trip_keeps_everything(walker_dataset, walker_file):
@@ -67,7 +68,7 @@ def _unlabeled_index(f) -> str:
 
 def _replace(f, name, value):
     del f[name]
-    f[name] = value
+    f.create_dataset(name, data=value, fletcher32=True)
 
 
 BAD_FILES = {
@@ -114,7 +115,7 @@ def test_truncated_or_corrupt_file(walker_file, tmp_path, cut):
 
 
 def test_failed_write_leaves_no_file(walker_dataset, tmp_path, monkeypatch):
-    def broken(self, f):
+    def broken(self, f, version):
         f["half"] = np.zeros(3)
         raise RuntimeError("disk full")
 
@@ -148,3 +149,59 @@ def test_labeled_only_batches_and_refusal_without_labels(walker_dataset):
     unlabeled = walker_dataset.relabel(0.0, 0)
     with pytest.raises(LawmError, match="no labeled episodes"):
         WindowSampler(unlabeled, 10).sample(8, labeled=True)
+
+
+def _flip(path, offset: int, bit: int = 0) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 1 << bit
+    path.write_bytes(bytes(data))
+
+
+def test_version_2_checksums_every_array(walker_file):
+    with h5py.File(walker_file) as f:
+        assert f.attrs["format_version"] == 2 and f.id.get_create_plist().get_version()[0] >= 2  # checksummed superblock
+        arrays = []
+        f.visititems(lambda name, node: arrays.append(node) if isinstance(node, h5py.Dataset) else None)
+        assert arrays and all(node.fletcher32 for node in arrays)
+
+
+@pytest.mark.parametrize("field", ["rewards", "observations"])
+def test_a_flipped_bit_in_an_array_is_refused_naming_episode_and_field(walker_file, tmp_path, field):
+    path = tmp_path / "flipped.h5"
+    path.write_bytes(walker_file.read_bytes())
+    with h5py.File(path) as f:
+        chunk = f[f"episodes/00001/{field}"].id.get_chunk_info(0)
+    _flip(path, chunk.byte_offset + chunk.size // 2, 5)
+    with pytest.raises(LawmError, match=f"episode 1 field '{field}' fails its checksum") as error:
+        Dataset.load(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_flipped_bit_in_an_arrays_header_is_refused_naming_episode_and_field(walker_file, tmp_path):
+    path = tmp_path / "flipped.h5"
+    path.write_bytes(walker_file.read_bytes())
+    with h5py.File(path) as f:
+        header = h5py.h5o.get_info(f[f"{DIAGNOSTICS_GROUP}/{_unlabeled_index(f)}"].id).addr  # its object header
+        episode = int(_unlabeled_index(f))
+    _flip(path, header + 8)
+    with pytest.raises(LawmError, match=f"episode {episode} field '{DIAGNOSTICS_GROUP}' fails its checksum"):
+        Dataset.load(path)
+
+
+def test_version_1_files_load_with_a_note_that_they_carry_no_checksums(walker_dataset, tmp_path):
+    path = tmp_path / "v1.h5"
+    walker_dataset.save(path, version=1)
+    with pytest.warns(LawmWarning, match="is a version-1 dataset file, which carries no checksums"):
+        loaded = Dataset.load(path)
+    for a, b in zip(walker_dataset.episodes, loaded.episodes):
+        np.testing.assert_array_equal(a.observations, b.observations)
+        np.testing.assert_array_equal(a.known_actions, b.known_actions)
+    assert loaded.behaviour == walker_dataset.behaviour and loaded.recipe == "random"
+    stats = run_lawm("data", "stats", path)
+    assert stats.stderr == (f"lawm: note: {path} is a version-1 dataset file, which carries no checksums, so "
+                            "corruption in it may go unnoticed; saving it again (Dataset.load(path).save(new_path)) "
+                            "adds them\n")
+    with h5py.File(path, "r+") as f:
+        f.attrs["format_version"] = 2
+    with pytest.raises(LawmError, match="episode 0 field 'rewards' carries no checksum, which a version-2 file must"):
+        Dataset.load(path)

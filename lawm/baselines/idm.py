@@ -179,10 +179,11 @@ def run(config: IDMTD3BCConfig, run_dir: str | Path, progress: bool = True) -> d
     episodes = [e if e.labeled else dataclasses.replace(e, actions=next(relabeled)) for e in dataset.episodes]
     errors = dict(heldout_labeled=predict_errors(idm, heldout, config.idm_label_batch, labeled=True)[1],
                   unlabeled=unlabeled_errors, heldout_episodes=len(heldout), labeled_by_idm=len(unlabeled))
-    if not (folder.path / "idm.json").exists():  # once: a resumed run keeps its metric lines
-        folder.write_result("idm.json", errors)
+    if not (folder.path / "idm.json").exists():  # once: a resumed run keeps its metric line
+        folder.forget_metrics_after(-1)  # the line of an attempt killed before it wrote idm.json
         folder.log(0, {f"idm_{part}_{k}": v for part in ("heldout_labeled", "unlabeled")
                        for k, v in (errors[part] or {}).items() if k != "transitions"})
+        folder.write_result("idm.json", errors)
     union = Dataset(dataset.env_id, episodes, action_low=dataset.action_low, action_high=dataset.action_high)
     result = td3bc.fit(config, union, folder, progress)
     return {**result, "idm": errors}

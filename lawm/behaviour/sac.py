@@ -40,7 +40,7 @@ class TanhGaussianActor(nn.Module):
         self.log_std_min, self.log_std_max = log_std_min, log_std_max
 
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, log_std = self.net(obs).float().chunk(2, -1)
+        mean, log_std = self.net(obs).to(obs.dtype).chunk(2, -1)  # float32 out of bf16 autocast; float64 stays
         log_std = self.log_std_min + 0.5 * (self.log_std_max - self.log_std_min) * (torch.tanh(log_std) + 1)
         return mean, log_std
 

@@ -3,6 +3,7 @@
 A cell is finished when its run folder holds ``eval.json``; finished cells are skipped, and an unfinished
 cell resumes from its run folder's checkpoint. Every job runs with one torch thread (the networks are small,
 and the cores go to parallel cells). A failed job does not stop the others; the command fails at the end.
+One ``lawm bench`` process at a time writes a benchmark folder (it holds the folder's lock while it runs).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Callable, Iterator
 
 from lawm.bench.cells import Cell, DatasetJob, make_datasets, run_cell
 from lawm.bench.grids import Grid, dataset_path
-from lawm.common.files import write_json
+from lawm.common.files import lock_folder, unlock_folder, write_json
 from lawm.common.run import is_finished
 from lawm.errors import LawmError
 
@@ -105,6 +106,15 @@ def run_grid(grid: Grid, out: str | Path, backend: str = "auto", workers: int | 
         raise LawmError(f"--workers must be at least 1, got {workers}")
     out = Path(out).resolve()
     chosen = grid.only(methods, seeds)
+    lock_folder(out, "benchmark folder")
+    try:
+        return _run(grid, chosen, out, backend, workers)
+    finally:
+        unlock_folder(out)
+
+
+def _run(grid: Grid, chosen: Grid, out: Path, backend: str, workers: int) -> list[Cell]:
+    """``run_grid`` in a benchmark folder this process holds."""
     write_json(out / "grid.json", dataclasses.asdict(grid))
     cells = chosen.cells(out)
     todo = [cell for cell in cells if not is_finished(cell.run_dir)]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
-from lawm.errors import LawmError
+from lawm.errors import LawmError, LawmWarning
 
 COMMAND_MODULES = ["lawm.cli.data", "lawm.cli.behaviour", "lawm.cli.world_model", "lawm.cli.evaluate",
                    "lawm.cli.baselines", "lawm.cli.bench"]
@@ -52,7 +53,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, *args, _default=warnings.showwarning, **kwargs) -> None:
+    """A ``LawmWarning`` as one ``lawm: note:`` line on standard error; any other warning as Python shows it."""
+    if issubclass(category, LawmWarning):
+        print(f"lawm: note: {message}", file=sys.stderr)
+    else:
+        _default(message, category, *args, **kwargs)
+
+
 def main(argv: list[str] | None = None) -> int:
+    warnings.showwarning = _show_warning
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args) or 0

@@ -31,20 +31,21 @@ def train(run: RunFolder, agent: Trainable, total_steps: int, *, log_every: int,
     Returns the wall-clock seconds the run has spent in total, across resumes.
     """
     state = run.load_checkpoint()
-    step, seconds = 0, 0.0
+    step, seconds, sums, counts = 0, 0.0, {}, {}  # sums and counts: the metrics since the last logged line
     if state is not None:
         agent.load_state_dict(state["agent"])
         set_rng_state(state["rng"])
         step, seconds = state["step"], state["seconds"]
+        sums, counts = state.get("metric_sums", {}), state.get("metric_counts", {})
     run.forget_metrics_after(step)  # lines past the checkpoint (or from an attempt that never saved one)
     if step < total_steps:
         run.record_session(step, precision=precision, cpu=cpu_name(), threads=torch.get_num_threads(),
                            torch=torch.__version__)
-    sums, counts, start = {}, {}, time.perf_counter()
+    start = time.perf_counter()
 
     def save():
-        run.save_checkpoint(dict(agent=agent.state_dict(), rng=rng_state(), step=step,
-                                 seconds=seconds + time.perf_counter() - start))
+        run.save_checkpoint(dict(agent=agent.state_dict(), rng=rng_state(), step=step, metric_sums=sums,
+                                 metric_counts=counts, seconds=seconds + time.perf_counter() - start))
 
     with tqdm(total=total_steps, initial=step, desc=description, disable=not progress, dynamic_ncols=True) as bar:
         while step < total_steps:

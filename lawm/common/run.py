@@ -4,34 +4,50 @@
 (mirrored to TensorBoard under ``tb/`` where it is installed); ``sessions.jsonl`` one line per stretch of
 training (its first step, precision and CPU); ``checkpoint.pt`` the full training state,
 written atomically; ``eval.json`` and other results beside them. Opening a folder that already holds a
-config resumes it, provided the config is the same.
+config resumes it, provided the config is the same. One process at a time writes a run folder (it holds the
+folder's lock from opening it until ``close``). Checkpoints are loaded with ``weights_only=True``: they hold
+only tensors, numbers, strings, lists, tuples and dicts, so loading one cannot run code.
 """
 from __future__ import annotations
 
 import json
+import pickle
 import random
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from lawm.common.files import atomic_path, write_json
+from lawm.common.files import atomic_path, lock_folder, unlock_folder, write_json
 from lawm.errors import LawmError
 
 
+# What checkpoints written before weights_only hold besides plain data: numpy's RNG state as a numeric array.
+# Reconstructing an array runs no code; any object inside one would need globals that stay refused.
+_LEGACY_NUMPY = [np.ndarray, np.dtype, (np._core if hasattr(np, "_core") else np.core).multiarray._reconstruct,
+                 type(np.dtype(np.uint32))]
+
+
 def rng_state() -> dict:
-    """Every random generator a run draws from; CUDA's where torch has started it."""
+    """Every random generator a run draws from (CUDA's where torch has started it), as tensors, numbers, lists
+    and dicts only."""
     cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else []
-    return dict(torch=torch.get_rng_state(), numpy=np.random.get_state(), python=random.getstate(), cuda=cuda)
+    numpy = np.random.get_state(legacy=False)
+    numpy["state"]["key"] = torch.from_numpy(numpy["state"]["key"].astype(np.int64))
+    return dict(torch=torch.get_rng_state(), numpy=numpy, python=random.getstate(), cuda=cuda)
 
 
 def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if state.get("cuda"):
         torch.cuda.set_rng_state_all(state["cuda"])
-    np.random.set_state(state["numpy"])
+    numpy = state["numpy"]
+    if isinstance(numpy, dict):  # else a checkpoint of lawm before weights_only, with numpy's own tuple
+        numpy = {**numpy, "state": {**numpy["state"], "key": numpy["state"]["key"].numpy().astype(np.uint32)}}
+    np.random.set_state(numpy)
     random.setstate(state["python"])
 
 
@@ -51,14 +67,15 @@ class RunFolder:
 
     def __init__(self, path: str | Path, config: dict[str, Any]):
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        lock_folder(self.path, "run folder")
+        self._unlock = weakref.finalize(self, unlock_folder, self.path)  # on close, or once garbage
         saved, as_json = self.path / "config.json", json.loads(json.dumps(config))
         previous = _same_config(saved, as_json) if saved.exists() else None
         config = {**(previous or {}), **as_json}
         if config != previous:
             write_json(saved, config)
         self.config = config
-        self._tensorboard = None
+        self._tensorboard, self._purge_step = None, None
 
     @property
     def checkpoint_path(self) -> Path:
@@ -69,9 +86,15 @@ class RunFolder:
         if not self.checkpoint_path.exists():
             return None
         try:
-            return torch.load(self.checkpoint_path, map_location="cpu", weights_only=False)
+            with torch.serialization.safe_globals(_LEGACY_NUMPY):
+                return torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:
+            raise LawmError(f"checkpoint {self.checkpoint_path} holds objects other than tensors, numbers, "
+                            "strings, lists and dicts, which lawm refuses to load because loading them could "
+                            "run code") from None
         except Exception as error:  # noqa: BLE001 (any unreadable checkpoint gets the same sentence)
-            raise LawmError(f"checkpoint {self.checkpoint_path} cannot be read ({error})") from None
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise LawmError(f"checkpoint {self.checkpoint_path} cannot be read ({reason})") from None
 
     def final_state(self) -> dict:
         """The training state of a finished run: one whose training wrote ``eval.json`` at its end."""
@@ -86,7 +109,9 @@ class RunFolder:
             torch.save(state, tmp)
 
     def forget_metrics_after(self, step: int) -> None:
-        """Drop metric lines past ``step`` (written after the checkpoint a resumed run starts from)."""
+        """Drop metric lines past ``step`` (written after the checkpoint a resumed run starts from), and hide
+        TensorBoard's events past it."""
+        self._purge_step = step + 1
         metrics = self.path / "metrics.jsonl"
         if metrics.exists():
             lines = [line for line in metrics.read_text().splitlines() if _step_of(line) <= step]
@@ -111,7 +136,7 @@ class RunFolder:
             except ImportError:
                 self._tensorboard = False
             else:
-                self._tensorboard = SummaryWriter(str(self.path / "tb"))
+                self._tensorboard = SummaryWriter(str(self.path / "tb"), purge_step=self._purge_step)
         return self._tensorboard or None
 
     def record_session(self, step: int, **facts) -> None:
@@ -125,8 +150,10 @@ class RunFolder:
         write_json(self.path / name, obj)
 
     def close(self) -> None:
+        """Flush TensorBoard and let other processes write the folder."""
         if self._tensorboard:
             self._tensorboard.close()
+        self._unlock()
 
 
 def _step_of(line: str) -> float:

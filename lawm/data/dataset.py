@@ -3,11 +3,18 @@
 The file is HDF5 (design section 3): ``episodes/<index>/{observations [T+1, D], rewards [T], actions [T, A]}``
 where ``actions`` exists only for labeled episodes, ``diagnostics_true_actions/<index>`` keeps the actions of
 unlabeled episodes for diagnostics and oracles only, and the root attributes carry the metadata.
+
+Format version 2 checksums every byte that holds data: each array is one chunk with HDF5's Fletcher32
+filter, and the file is written with ``libver="latest"``, whose superblock, object headers (which hold the
+attributes, text as fixed-length strings) and indexes carry checksums of their own. Version-1 files (no
+checksums) still load, with a warning.
 """
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,10 +23,11 @@ import numpy as np
 
 from lawm.common.files import atomic_path
 from lawm.envs import Env
-from lawm.errors import LawmError
+from lawm.errors import LawmError, LawmWarning
 
 FORMAT = "lawm-dataset"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: checksums (Fletcher32 arrays, checksummed metadata); 1: none
+READABLE_VERSIONS = (1, 2)
 DIAGNOSTICS_GROUP = "diagnostics_true_actions"
 _REQUIRED_ATTRS = ("format_version", "env_id", "recipe", "behaviour_seed", "label_fraction", "label_seed",
                    "labeled_episodes", "action_low", "action_high", "observation_low", "observation_high")
@@ -142,6 +150,16 @@ class Dataset:
         """Every episode labeled with its true actions: the oracle baselines' view of the data."""
         return self.relabel(1.0, self.label_seed)
 
+    def content_hash(self) -> str:
+        """SHA-256 of the task and every episode's arrays (observations, rewards, actions or their diagnostics
+        copy, label): equal for equal data, whichever file or machine it came from."""
+        digest = hashlib.sha256(self.env_id.encode())
+        for e in self.episodes:
+            for array in (e.observations, e.rewards, e.known_actions, np.array([e.labeled])):
+                if array is not None:
+                    digest.update(np.ascontiguousarray(array, array.dtype.newbyteorder("<")).tobytes())
+        return digest.hexdigest()
+
     def stats(self) -> dict:
         """The columns of the paper's Table 4 for episode returns, plus counts."""
         r = self.returns
@@ -151,28 +169,41 @@ class Dataset:
                     labeled=int(self.label_mask.sum()), transitions=self.num_transitions)
 
     # -- file -------------------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        """Write atomically: a temporary file beside ``path``, renamed into place once complete."""
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
-            self._write(f)
+    def save(self, path: str | Path, version: int = FORMAT_VERSION) -> None:
+        """Write atomically: a temporary file beside ``path``, renamed into place once complete. ``version=1``
+        writes the old format without checksums (to compare the two, and to test that it still loads)."""
+        checksums = version >= 2
+        with atomic_path(path) as tmp, h5py.File(tmp, "w", libver="latest" if checksums else "earliest") as f:
+            self._write(f, version)
 
-    def _write(self, f: h5py.File) -> None:
+    def _write(self, f: h5py.File, version: int) -> None:
         low, high = self.observation_bounds()
-        attrs = dict(format=FORMAT, format_version=FORMAT_VERSION, env_id=self.env_id, recipe=self.recipe,
+
+        def text(value: str):  # version 2: fixed-length strings, which live in the checksummed object header
+            return np.bytes_(value.encode()) if version >= 2 else value
+
+        attrs = dict(format=text(FORMAT), format_version=version, env_id=text(self.env_id), recipe=text(self.recipe),
                      behaviour_seed=self.behaviour_seed, label_fraction=self.label_fraction,
                      label_seed=self.label_seed, labeled_episodes=np.flatnonzero(self.label_mask),
                      action_low=self.action_low, action_high=self.action_high, observation_low=low,
-                     observation_high=high, return_stats=json.dumps(self.stats()),
-                     behaviour=json.dumps(self.behaviour))
+                     observation_high=high, return_stats=text(json.dumps(self.stats())),
+                     behaviour=text(json.dumps(self.behaviour)))
         f.attrs.update(attrs)
+
+        def array(name: str, value: np.ndarray) -> None:
+            value = value.astype(np.float32)
+            if version >= 2:
+                f.create_dataset(name, data=value, chunks=value.shape, fletcher32=True)
+            else:
+                f[name] = value
+
         for i, e in enumerate(self.episodes):
-            group = f.create_group(f"episodes/{i:05d}")
-            group["observations"] = e.observations.astype(np.float32)
-            group["rewards"] = e.rewards.astype(np.float32)
+            array(f"episodes/{i:05d}/observations", e.observations)
+            array(f"episodes/{i:05d}/rewards", e.rewards)
             if e.actions is not None:
-                group["actions"] = e.actions.astype(np.float32)
+                array(f"episodes/{i:05d}/actions", e.actions)
             if e.true_actions is not None:
-                f[f"{DIAGNOSTICS_GROUP}/{i:05d}"] = e.true_actions.astype(np.float32)
+                array(f"{DIAGNOSTICS_GROUP}/{i:05d}", e.true_actions)
 
     @classmethod
     def load(cls, path: str | Path) -> Dataset:
@@ -185,26 +216,36 @@ class Dataset:
                 return _read(path, f)
         except LawmError:
             raise
-        except (OSError, KeyError, ValueError, TypeError) as error:
+        except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:
             raise LawmError(f"dataset file {path} is truncated or corrupt ({error})") from None
 
 
+def _text(value) -> str:
+    """A text attribute: fixed-length bytes in version 2, a variable-length string in version 1."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _read(path: Path, f: h5py.File) -> Dataset:
-    if f.attrs.get("format") != FORMAT:
+    if _text(f.attrs.get("format", "")) != FORMAT:
         raise LawmError(f"{path} is not a lawm dataset file (its 'format' attribute is not '{FORMAT}')")
     for name in _REQUIRED_ATTRS:
         if name not in f.attrs:
             raise LawmError(f"{path} is missing the metadata field '{name}'")
-    if int(f.attrs["format_version"]) != FORMAT_VERSION:
-        raise LawmError(f"{path} has format version {f.attrs['format_version']}, but this lawm reads version "
-                        f"{FORMAT_VERSION}")
-    env_id = str(f.attrs["env_id"])
+    version = int(f.attrs["format_version"])
+    if version not in READABLE_VERSIONS:
+        raise LawmError(f"{path} has format version {version}, but this lawm reads versions "
+                        f"{', '.join(map(str, READABLE_VERSIONS))}")
+    if version == 1:
+        warnings.warn(f"{path} is a version-1 dataset file, which carries no checksums, so corruption in it "
+                      "may go unnoticed; saving it again (Dataset.load(path).save(new_path)) adds them", LawmWarning,
+                      stacklevel=3)
+    env_id = _text(f.attrs["env_id"])
     try:
         obs_dim, act_dim = _task_dims(env_id)
     except LawmError as error:
         raise LawmError(f"{path}: {error}") from None
     check = _Checker(path, obs_dim, act_dim, f.attrs["action_low"], f.attrs["action_high"],
-                     f.attrs["observation_low"], f.attrs["observation_high"])
+                     f.attrs["observation_low"], f.attrs["observation_high"], checksummed=version >= 2)
     if "episodes" not in f or not len(f["episodes"]):
         raise LawmError(f"{path} has no episodes")
     names = sorted(f["episodes"])
@@ -213,20 +254,21 @@ def _read(path: Path, f: h5py.File) -> Dataset:
     if outside:
         raise LawmError(f"{path}: the metadata field 'labeled_episodes' lists episode {outside[0]}, but the file "
                         f"has {len(names)} episodes")
-    diagnostics = f.get(DIAGNOSTICS_GROUP, {})
-    episodes = [check.episode(i, f["episodes"][name], i in labeled, diagnostics.get(name))
+    diagnostics = f[DIAGNOSTICS_GROUP] if DIAGNOSTICS_GROUP in f else {}  # (h5py's get hides corrupt objects)
+    episodes = [check.episode(i, f["episodes"][name], i in labeled, diagnostics, name)
                 for i, name in enumerate(names)]
     return Dataset(env_id, episodes, action_low=check.action_low, action_high=check.action_high,
-                   recipe=str(f.attrs["recipe"]), behaviour_seed=int(f.attrs["behaviour_seed"]),
+                   recipe=_text(f.attrs["recipe"]), behaviour_seed=int(f.attrs["behaviour_seed"]),
                    label_fraction=float(f.attrs["label_fraction"]), label_seed=int(f.attrs["label_seed"]),
-                   behaviour=json.loads(f.attrs.get("behaviour", "{}")))
+                   behaviour=json.loads(_text(f.attrs.get("behaviour", "{}"))))
 
 
 class _Checker:
     """Validates one episode at a time against the task's dimensions and the file's bounds."""
 
-    def __init__(self, path, obs_dim, act_dim, action_low, action_high, observation_low, observation_high):
-        self.path, self.obs_dim, self.act_dim = path, obs_dim, act_dim
+    def __init__(self, path, obs_dim, act_dim, action_low, action_high, observation_low, observation_high,
+                 checksummed: bool):
+        self.path, self.obs_dim, self.act_dim, self.checksummed = path, obs_dim, act_dim, checksummed
         self.action_low = self._bound("action_low", action_low, act_dim)
         self.action_high = self._bound("action_high", action_high, act_dim)
         self.observation_low = self._bound("observation_low", observation_low, obs_dim)
@@ -238,10 +280,25 @@ class _Checker:
             raise LawmError(f"{self.path}: the metadata field '{name}' must be {dim} finite numbers")
         return value
 
+    def _node(self, where: str, field: str, group, name: str):
+        """The object ``name`` of ``group``, None where there is none; one whose header fails its checksum is
+        refused here (h5py's ``get`` would return None for it)."""
+        if name not in group:
+            return None
+        try:
+            return group[name]
+        except (KeyError, OSError):
+            raise LawmError(f"{self.path}: {where} field '{field}' fails its checksum (the file is corrupt)") from None
+
     def _array(self, where: str, field: str, node, shape: tuple) -> np.ndarray:
         if node is None:
             raise LawmError(f"{self.path}: {where} has no '{field}' field")
-        array = node[()]
+        if self.checksummed and not node.fletcher32:
+            raise LawmError(f"{self.path}: {where} field '{field}' carries no checksum, which a version-2 file must")
+        try:
+            array = node[()]
+        except OSError:
+            raise LawmError(f"{self.path}: {where} field '{field}' fails its checksum (the file is corrupt)") from None
         if array.dtype != np.float32:
             raise LawmError(f"{self.path}: {where} field '{field}' has dtype {array.dtype}, expected float32")
         if array.shape != shape:
@@ -254,20 +311,23 @@ class _Checker:
         if np.any(array < low - 1e-5) or np.any(array > high + 1e-5):
             raise LawmError(f"{self.path}: {where} field '{field}' lies outside the bounds in the metadata")
 
-    def episode(self, index: int, group, labeled: bool, true_actions) -> Episode:
+    def episode(self, index: int, group, labeled: bool, diagnostics, name: str) -> Episode:
         where = f"episode {index}"
-        rewards = group.get("rewards")
+        rewards = self._node(where, "rewards", group, "rewards")
         steps = rewards.shape[0] if rewards is not None and rewards.ndim == 1 else 0
         rewards = self._array(where, "rewards", rewards, (max(steps, 1),))
-        observations = self._array(where, "observations", group.get("observations"), (steps + 1, self.obs_dim))
+        observations = self._array(where, "observations", self._node(where, "observations", group, "observations"),
+                                   (steps + 1, self.obs_dim))
         self._within(where, "observations", observations, self.observation_low, self.observation_high)
         if labeled != ("actions" in group):
             state = "lists it as labeled but it has no" if labeled else "lists it as unlabeled but it has an"
             raise LawmError(f"{self.path}: the metadata field 'labeled_episodes' {state} 'actions' field "
                             f"in {where}")
-        actions = self._array(where, "actions", group["actions"], (steps, self.act_dim)) if labeled else None
+        actions = self._array(where, "actions", self._node(where, "actions", group, "actions"),
+                              (steps, self.act_dim)) if labeled else None
         if actions is not None:
             self._within(where, "actions", actions, self.action_low, self.action_high)
+        true_actions = self._node(where, DIAGNOSTICS_GROUP, diagnostics, name)
         if true_actions is not None:
             true_actions = self._array(where, DIAGNOSTICS_GROUP, true_actions, (steps, self.act_dim))
             self._within(where, DIAGNOSTICS_GROUP, true_actions, self.action_low, self.action_high)

@@ -92,15 +92,20 @@ def allocate(total: int, weights: list[float]) -> list[int]:
 
 class SnapshotPolicy:
     """A committed actor snapshot acting stochastically (sampling with torch's RNG), built as it was trained:
-    ``trained_with`` is the behaviour run's config from the manifest (its width and log-std bounds)."""
+    ``trained_with`` is the behaviour run's config from the manifest (its width and log-std bounds).
+
+    It computes in float64 and rounds its actions to float32: float32 results differ in their last bits
+    between CPU kernels and thread counts, and rollouts would amplify that into other trajectories, while
+    float64 differences stay far below float32's rounding, so every CPU makes the same dataset file."""
 
     def __init__(self, path: Path, obs_dim: int, action_dim: int, trained_with: dict):
         self.actor = TanhGaussianActor(obs_dim, action_dim, trained_with["hidden"], trained_with["log_std_min"],
-                                       trained_with["log_std_max"])
-        self.actor.load_state_dict({k: v.float() for k, v in torch.load(path, weights_only=True).items()})
+                                       trained_with["log_std_max"]).double()
+        self.actor.load_state_dict({k: v.double() for k, v in torch.load(path, weights_only=True).items()})
 
+    @torch.no_grad()
     def __call__(self, observations: np.ndarray) -> np.ndarray:
-        return self.actor.sample(torch.as_tensor(observations))[0].numpy()
+        return self.actor.sample(torch.as_tensor(observations, dtype=torch.float64))[0].float().numpy()
 
 
 def _refuse_bad_request(episodes: int, label_fraction: float, seed: int) -> None:
