@@ -5,7 +5,7 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
+from pathlib import Path
 
 import imageio.v2 as imageio
 import numpy as np
@@ -20,20 +20,7 @@ minari = pytest.importorskip("minari")
 
 SOURCE = "lawm-test/hopper-random-v0"
 EPISODES = 12
-RECORD = textwrap.dedent("""
-    import gymnasium as gym
-    from minari import DataCollector
-
-    env = DataCollector(gym.make("Hopper-v5"))
-    env.action_space.seed(0)
-    for seed in range({episodes}):
-        env.reset(seed=seed)
-        ended = False
-        while not ended:
-            *_, terminated, truncated, _ = env.step(env.action_space.sample())
-            ended = terminated or truncated
-    env.create_dataset("{dataset_id}", algorithm_name="uniform-random", ref_min_score=-20.0, ref_max_score=3234.3)
-""")
+RECORD = Path(__file__).parent.parent / "scripts" / "record_minari.py"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,8 +29,8 @@ def datasets_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("minari")
     before = os.environ.get("MINARI_DATASETS_PATH")
     os.environ["MINARI_DATASETS_PATH"] = str(root)
-    subprocess.run([sys.executable, "-c", RECORD.format(episodes=EPISODES, dataset_id=SOURCE)], check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, RECORD, SOURCE, "--episodes", str(EPISODES), "--ref-min-score", "-20",
+                    "--ref-max-score", "3234.3"], check=True, capture_output=True)
     yield root
     if before is None:
         del os.environ["MINARI_DATASETS_PATH"]
