@@ -73,7 +73,8 @@ def task_names() -> list[str]:
 
 def _domain_and_task(name: str) -> tuple[str, str]:
     if name not in task_names():
-        raise LawmError(f"unknown task '{name}'; known tasks are: {', '.join(task_names())}")
+        raise LawmError(f"unknown task '{name}'; known dm_control tasks are: {', '.join(task_names())}; "
+                        f"Gymnasium tasks are named {GYM_PREFIX}<id>, such as {GYM_PREFIX}Hopper-v5")
     domain, task = name.split("-", 1)
     return domain, task
 
