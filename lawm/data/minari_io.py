@@ -104,8 +104,8 @@ def _restore(saved: dict, episodes: list[tuple]) -> Dataset:
 
 
 def export_minari(dataset: Dataset, dataset_id: str) -> Path:
-    """Write ``dataset`` as the local Minari dataset ``dataset_id`` (atomically: it is built beside the
-    datasets folder, then moved into place); returns its folder."""
+    """Write ``dataset`` as the local Minari dataset ``dataset_id`` (atomically: it is built in a hidden folder
+    among the datasets, then moved into place); returns its folder."""
     minari = _minari()
     from minari.data_collector import EpisodeBuffer
     from minari.namespace import create_namespace, list_local_namespaces
