@@ -32,14 +32,23 @@ RENDER_BACKENDS = ("egl", "osmesa")
 
 
 def enable_rendering() -> str:
-    """Choose a headless OpenGL backend for MuJoCo (``MUJOCO_GL`` if it names one, else EGL) and return it.
-    Must run before MuJoCo is imported, which it checks."""
+    """Choose a headless OpenGL backend for MuJoCo (``MUJOCO_GL`` if it names one, else EGL), check that it
+    makes a context, and return it. Must run before MuJoCo is imported, which it checks."""
     backend = os.environ.get("MUJOCO_GL", "disable")
     if backend not in RENDER_BACKENDS:
         if "mujoco" in sys.modules:
             raise LawmError("rendering must be enabled before MuJoCo is imported; set MUJOCO_GL=egl or osmesa")
         backend = os.environ["MUJOCO_GL"] = "egl"
     os.environ.setdefault("PYOPENGL_PLATFORM", backend)
+    import mujoco
+
+    try:
+        context = mujoco.GLContext(16, 16)
+        context.make_current()
+        context.free()
+    except Exception as error:  # the OpenGL stack fails in many ways: any of them means no rendering here
+        raise LawmError(f"headless rendering with MUJOCO_GL={backend} does not work here ({error!r}); it needs "
+                        f"Debian's libegl1 and libgl1-mesa-dri (egl) or libosmesa6 (osmesa)") from None
     return backend
 
 

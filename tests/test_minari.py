@@ -80,6 +80,8 @@ def test_dmc_run_renders_a_video(walker_file, tmp_path):
              "--set", "eval_every=0", "--set", "eval_episodes=1", "--no-progress")
     run_lawm("eval", run, "--video", video, "--video-every", "100")
     assert len(imageio.mimread(video)) == 5  # steps 0, 100, ..., 400 of a 500-step episode
+    refused = run_lawm("eval", run, "--video", tmp_path / "walker.gif", check=False)
+    assert refused.returncode == 2 and "must end in .mp4" in refused.stderr
 
 
 def test_round_trip_is_lossless_even_without_actions(tmp_path):
