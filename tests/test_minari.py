@@ -87,7 +87,8 @@ def test_dmc_run_renders_a_video(walker_file, tmp_path):
 def test_round_trip_is_lossless_even_without_actions(tmp_path):
     dataset = import_minari(SOURCE, 0.25, seed=1)
     unknown = int(np.flatnonzero(~dataset.label_mask)[0])  # forget its diagnostics copy: no actions at all
-    episodes = [e if i != unknown else dataclasses.replace(e, true_actions=None) for i, e in enumerate(dataset.episodes)]
+    episodes = [e if i != unknown else dataclasses.replace(e, true_actions=None)
+                for i, e in enumerate(dataset.episodes)]
     dataset = dataset._with(episodes)
     export_minari(dataset, "lawm-test/hopper-trip-v0")
     exported = minari.load_dataset("lawm-test/hopper-trip-v0")

@@ -93,8 +93,9 @@ class Dataset:
         self.source = source or {}
 
     @classmethod
-    def from_rollouts(cls, env_id: str, observations: list, rewards: list, actions: list, terminated: list | None = None,
-                      *, label_fraction: float, label_seed: int, **metadata) -> Dataset:
+    def from_rollouts(cls, env_id: str, observations: list, rewards: list, actions: list,
+                      terminated: list | None = None, *, label_fraction: float, label_seed: int,
+                      **metadata) -> Dataset:
         """Split freshly collected, fully labeled episodes into labeled and action-free ones."""
         mask = label_split(len(observations), label_fraction, label_seed)
         terminated = terminated if terminated is not None else [False] * len(observations)

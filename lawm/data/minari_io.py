@@ -42,7 +42,8 @@ def _load(dataset_id: str):
         return minari.load_dataset(dataset_id)
     except (FileNotFoundError, ValueError) as error:
         raise LawmError(f"cannot open the local Minari dataset '{dataset_id}' (looked under "
-                        f"{minari.storage.get_dataset_path()}; set {ROOT_VARIABLE} to look elsewhere): {error}") from None
+                        f"{minari.storage.get_dataset_path()}; set {ROOT_VARIABLE} to look elsewhere): "
+                        f"{error}") from None
 
 
 def _env_id(source, dataset_id: str) -> str:
@@ -108,8 +109,8 @@ def export_minari(dataset: Dataset, dataset_id: str) -> Path:
     among the datasets, then moved into place); returns its folder."""
     minari = _minari()
     from minari.data_collector import EpisodeBuffer
-    from minari.namespace import create_namespace, list_local_namespaces
     from minari.dataset.minari_dataset import parse_dataset_id
+    from minari.namespace import create_namespace, list_local_namespaces
 
     root = minari.storage.get_dataset_path()
     target = root / dataset_id
