@@ -40,10 +40,12 @@ def _load(dataset_id: str):
     minari = _minari()
     try:
         return minari.load_dataset(dataset_id)
-    except (FileNotFoundError, ValueError) as error:
-        raise LawmError(f"cannot open the local Minari dataset '{dataset_id}' (looked under "
-                        f"{minari.storage.get_dataset_path()}; set {ROOT_VARIABLE} to look elsewhere): "
-                        f"{error}") from None
+    except FileNotFoundError:
+        raise LawmError(f"cannot open the local Minari dataset '{dataset_id}': it is not under "
+                        f"{minari.storage.get_dataset_path()} (set {ROOT_VARIABLE} to look elsewhere; lawm downloads "
+                        "nothing)") from None
+    except ValueError as error:
+        raise LawmError(f"cannot open the local Minari dataset '{dataset_id}': {error}") from None
 
 
 def _env_id(source, dataset_id: str) -> str:
