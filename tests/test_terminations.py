@@ -61,6 +61,12 @@ def test_dataset_file_keeps_terminations_and_dmc_files_carry_none(hopper, walker
     with h5py.File(walker_file) as f:
         assert "terminated_episodes" not in f.attrs and "source" not in f.attrs
     assert not Dataset.load(walker_file).terminated_mask.any()
+    bad = tmp_path / "walker.h5"
+    bad.write_bytes(walker_file.read_bytes())
+    with h5py.File(bad, "r+") as f:
+        f.attrs["terminated_episodes"] = [0]
+    with pytest.raises(LawmError, match="lists episodes, but walker-walk episodes never terminate"):
+        Dataset.load(bad)
 
 
 def test_windows_mark_the_terminal_step(hopper):
@@ -115,22 +121,31 @@ def test_lambda_returns_stop_at_a_predicted_termination():
     torch.testing.assert_close(changed[:2], returns[:2])
 
 
+def td3bc_agent(dataset: Dataset) -> td3bc.TD3BC:
+    observations = np.concatenate([e.observations for e in dataset.episodes])
+    return td3bc.TD3BC(td3bc.make_config("tiny"), Normalizer.of(observations), dataset.action_low,
+                       dataset.action_high)
+
+
 def test_td3bc_does_not_bootstrap_past_a_terminal(hopper):
-    config = td3bc.make_config("tiny")
-    observations = np.concatenate([e.observations for e in hopper.episodes])
-    agent = td3bc.TD3BC(config, Normalizer.of(observations), hopper.action_low, hopper.action_high)
+    agent = td3bc_agent(hopper)
     data = hopper.oracle()
     table = td3bc.transitions(data, agent)
     ends = np.cumsum([e.length for e in data.episodes]) - 1
     expected = np.ones(data.num_transitions, np.float32)
     expected[ends] = 0.0  # every random hopper episode ends in a fall
     np.testing.assert_array_equal(table["continues"].numpy(), expected)
-    trainer = td3bc.Trainer(config, agent, table)
+    trainer = td3bc.Trainer(td3bc.make_config("tiny"), agent, table)
     reward, next_obs = table["rewards"][:4], table["next_obs"][:4]
     terminal = trainer.target(reward, torch.zeros(4), next_obs)
     going_on = trainer.target(reward, torch.ones(4), next_obs)
     torch.testing.assert_close(terminal, reward)
     assert not torch.allclose(going_on, reward)
+
+
+def test_td3bc_bootstraps_through_time_outs(walker_dataset):
+    table = td3bc.transitions(walker_dataset.oracle(), td3bc_agent(walker_dataset))
+    assert table["continues"].eq(1).all()  # DMC episodes time out
 
 
 def test_normalized_scores():

@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 
 from lawm.common.files import atomic_path
-from lawm.envs import Env
+from lawm.envs import Env, can_terminate
 from lawm.errors import LawmError
 
 FORMAT = "lawm-dataset"
@@ -240,6 +240,9 @@ def _read(path: Path, f: h5py.File) -> Dataset:
     names = sorted(f["episodes"])
     labeled = _episode_set(path, f.attrs, "labeled_episodes", len(names))
     terminated = _episode_set(path, f.attrs, "terminated_episodes", len(names))
+    if terminated and not can_terminate(env_id):
+        raise LawmError(f"{path}: the metadata field 'terminated_episodes' lists episodes, but {env_id} episodes "
+                        "never terminate")
     diagnostics = f.get(DIAGNOSTICS_GROUP, {})
     episodes = [replace(check.episode(i, f["episodes"][name], i in labeled, diagnostics.get(name)),
                         terminated=i in terminated) for i, name in enumerate(names)]
