@@ -5,7 +5,14 @@ BIN := $(VENV)/bin
 .PHONY: setup demo test bench
 setup: $(VENV)/.installed
 
+# Headless rendering (lawm eval --video) needs Debian's EGL and OSMesa libraries: installed here as root,
+# named for anyone else.
+RENDER_PACKAGES := libegl1 libgl1-mesa-dri libosmesa6
+
 $(VENV)/.installed: pyproject.toml
+	if command -v dpkg >/dev/null && ! dpkg -s $(RENDER_PACKAGES) >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $(RENDER_PACKAGES); \
+		else echo "videos need: sudo apt-get install $(RENDER_PACKAGES)"; fi; fi
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0

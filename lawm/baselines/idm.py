@@ -184,6 +184,7 @@ def run(config: IDMTD3BCConfig, run_dir: str | Path, progress: bool = True) -> d
         folder.log(0, {f"idm_{part}_{k}": v for part in ("heldout_labeled", "unlabeled")
                        for k, v in (errors[part] or {}).items() if k != "transitions"})
         folder.write_result("idm.json", errors)
-    union = Dataset(dataset.env_id, episodes, action_low=dataset.action_low, action_high=dataset.action_high)
+    union = Dataset(dataset.env_id, episodes, action_low=dataset.action_low, action_high=dataset.action_high,
+                    source=dataset.source)
     result = td3bc.fit(config, union, folder, progress)
     return {**result, "idm": errors}

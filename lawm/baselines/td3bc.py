@@ -3,8 +3,9 @@
 Trained on the labeled trajectories only (TD3+BC), or on every trajectory with its true actions
 (TD3+BC (Oracle)); IDM-TD3+BC (``lawm.baselines.idm``) trains it on IDM-labeled data. The settings are the
 original paper's: observation normalization, alpha 2.5, target policy noise 0.2 clipped at 0.5, policy delay
-2, soft target updates with tau 0.005, 2 x 256 MLPs, discount 0.99. DMC episodes never terminate (they time
-out), so every transition bootstraps.
+2, soft target updates with tau 0.005, 2 x 256 MLPs, discount 0.99. A transition into a terminal state (the
+end of an episode that terminated, as a hopper that falls) does not bootstrap; every other one does, the last
+one of an episode that timed out included (DMC episodes never terminate).
 
 Speed on a CPU comes from few, larger kernels: the twin critics are one batched ``EnsembleMLP``, both
 optimisers are fused Adam, the target networks move with one ``torch._foreach_lerp_`` each, the actor's
@@ -117,7 +118,8 @@ class Trainer:
     def __init__(self, config: TD3BCConfig, agent: TD3BC, transitions: dict[str, torch.Tensor]):
         self.config, self.agent = config, agent
         self.precision = resolve_precision(config.precision, torch.device("cpu"))
-        parts = [transitions["obs"], transitions["actions"], transitions["rewards"][:, None], transitions["next_obs"]]
+        parts = [transitions["obs"], transitions["actions"], transitions["rewards"][:, None],
+                 transitions["continues"][:, None], transitions["next_obs"]]
         self.table, self.widths = torch.cat(parts, 1), [part.shape[1] for part in parts]  # one gather per batch
         self.size = len(self.table)
         self.actor_params = list(agent.actor.parameters())
@@ -133,11 +135,8 @@ class Trainer:
     def _update(self, step: int) -> dict[str, torch.Tensor]:
         c, agent = self.config, self.agent
         index = torch.randint(self.size, (c.batch_size,))
-        obs, action, reward, next_obs = self.table[index].split(self.widths, 1)
-        with torch.no_grad():
-            noise = (torch.randn_like(action) * c.policy_noise).clamp_(-c.noise_clip, c.noise_clip)
-            next_action = (agent.pi(next_obs, target=True) + noise).clamp_(-1, 1)
-            target = reward.squeeze(1) + c.discount * agent.q(next_obs, next_action, target=True).amin(0)
+        obs, action, reward, continues, next_obs = self.table[index].split(self.widths, 1)
+        target = self.target(reward.squeeze(1), continues.squeeze(1), next_obs)
         q = agent.q(obs, action)
         critic_loss = (q - target).square().mean(1).sum()
         self.critic_opt.zero_grad(set_to_none=True)
@@ -149,6 +148,16 @@ class Trainer:
             for target_params, params in self.targets:
                 torch._foreach_lerp_(target_params, params, c.tau)
         return metrics
+
+    @torch.no_grad()
+    def target(self, reward: torch.Tensor, continues: torch.Tensor, next_obs: torch.Tensor) -> torch.Tensor:
+        """The TD target r + gamma * continues * min Q'(o', pi'(o') + clipped noise): ``continues`` is 0 where
+        o' is a terminal state, so no value is bootstrapped past a termination."""
+        c, agent = self.config, self.agent
+        noise = torch.randn(len(next_obs), len(agent.action_scale)) * c.policy_noise
+        noise = noise.clamp_(-c.noise_clip, c.noise_clip)
+        next_action = (agent.pi(next_obs, target=True) + noise).clamp_(-1, 1)
+        return reward + c.discount * continues * agent.q(next_obs, next_action, target=True).amin(0)
 
     def _actor_step(self, obs: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         """Maximise lambda * Q1(s, pi(s)) - (pi(s) - a)^2 with lambda = alpha / mean |Q1| (TD3+BC's Eq. 3)."""
@@ -172,7 +181,8 @@ class Trainer:
 
 
 def transitions(data: Dataset, agent: TD3BC) -> dict[str, torch.Tensor]:
-    """Every (o_t, a_t, r_t, o_t+1) of the labeled episodes of ``data``, observations normalized, actions in [-1, 1]."""
+    """Every (o_t, a_t, r_t, o_t+1) of the labeled episodes of ``data``, observations normalized, actions in [-1, 1],
+    with ``continues`` 0.0 where o_t+1 is a terminal state and 1.0 elsewhere."""
     episodes = [e for e in data.episodes if e.labeled]
 
     def cat(arrays) -> torch.Tensor:
@@ -182,7 +192,8 @@ def transitions(data: Dataset, agent: TD3BC) -> dict[str, torch.Tensor]:
         actions = (cat([e.actions for e in episodes]) - agent.action_center) / agent.action_scale
         return dict(obs=agent.normalizer(cat([e.observations[:-1] for e in episodes])),
                     next_obs=agent.normalizer(cat([e.observations[1:] for e in episodes])),
-                    actions=actions.clamp(-1, 1), rewards=cat([e.rewards for e in episodes]))
+                    actions=actions.clamp(-1, 1), rewards=cat([e.rewards for e in episodes]),
+                    continues=1 - cat([e.terminals for e in episodes]))
 
 
 def fit(config: TD3BCConfig, data: Dataset, run: RunFolder, progress: bool = True) -> dict:
@@ -195,14 +206,17 @@ def fit(config: TD3BCConfig, data: Dataset, run: RunFolder, progress: bool = Tru
     evaluations = {}  # step -> evaluation; the curve's last point is the final policy's, so eval.json reuses it
 
     def learning_curve(step: int) -> dict[str, float]:
-        evaluations[step] = evaluate(agent, data.env_id, config.eval_episodes, config.seed)
-        return dict(eval_score=evaluations[step]["normalized_score"])
+        evaluations[step] = evaluate(agent, data.env_id, config.eval_episodes, config.seed,
+                                     reference=data.reference_scores)
+        score = evaluations[step]["normalized_score"]  # None for a terminating task without reference scores
+        return dict(eval_score=evaluations[step]["mean_return"] if score is None else score)
 
     periodic = [(config.eval_every, learning_curve)] if config.eval_every else []
     seconds = train(run, trainer, config.steps, log_every=config.log_every, checkpoint_every=config.checkpoint_every,
                     description=f"{run.config['algorithm']} {data.env_id}", precision=trainer.precision,
                     periodic=periodic, progress=progress)
-    result = evaluations.get(config.steps) or evaluate(agent, data.env_id, config.eval_episodes, config.seed)
+    result = evaluations.get(config.steps) or evaluate(agent, data.env_id, config.eval_episodes, config.seed,
+                                                       reference=data.reference_scores)
     result.update(train_seconds=seconds, steps=config.steps, transitions=trainer.size)
     run.write_result("eval.json", result)
     run.close()
@@ -211,7 +225,7 @@ def fit(config: TD3BCConfig, data: Dataset, run: RunFolder, progress: bool = Tru
 
 def run_config(config: TD3BCConfig, data: Dataset, algorithm: str) -> dict:
     """What a run folder records: the algorithm, the task and every config field."""
-    return dict(algorithm=algorithm, task=data.env_id, **to_dict(config))
+    return dict(algorithm=algorithm, task=data.env_id, reference_scores=data.reference_scores, **to_dict(config))
 
 
 def run(config: TD3BCConfig, run_dir: str | Path, progress: bool = True) -> dict:

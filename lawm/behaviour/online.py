@@ -20,7 +20,7 @@ from lawm.common.hardware import check_precision
 from lawm.common.files import atomic_path, write_json
 from lawm.common.loop import train
 from lawm.common.run import RunFolder, seed_everything
-from lawm.envs import EPISODE_STEPS, Env, episode_seeds
+from lawm.envs import EPISODE_STEPS, Env, can_terminate, episode_seeds
 from lawm.errors import LawmError
 from lawm.evaluation import evaluate
 
@@ -43,6 +43,9 @@ class BehaviourConfig(SACConfig):
     def validate(self) -> None:
         if self.algorithm not in ("sac", "explore"):
             raise LawmError(f"behaviour algorithm must be 'sac' or 'explore', got '{self.algorithm}'")
+        if can_terminate(self.task):
+            raise LawmError(f"behaviour agents train on dm_control tasks, whose episodes never end early; "
+                            f"'{self.task}' is a Gymnasium task")
         if self.checkpoint_every % EPISODE_STEPS:
             raise LawmError(f"checkpoint_every must be a multiple of {EPISODE_STEPS}, got {self.checkpoint_every}")
         check_minimums(self, dict(hidden=1, batch_size=1, steps=1, seed_steps=0, snapshot_every=1,

@@ -1,4 +1,4 @@
-"""``lawm data``: make, inspect and relabel dataset files."""
+"""``lawm data``: make, inspect, relabel, import and export dataset files."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ def register(commands, train_commands) -> None:
     sub = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
 
     random = sub.add_parser("random", help="a dataset from the uniform-random policy")
-    random.add_argument("task", help="a dm_control task such as walker-walk")
+    random.add_argument("task", help="a dm_control task such as walker-walk, or a Gymnasium one such as gym:Hopper-v5")
     random.add_argument("--episodes", type=int, default=20, help="number of episodes (default 20)")
     random.add_argument("--seed", type=int, default=0, help="seed of the policy, the episodes and the label split")
     random.add_argument("--label-fraction", type=float, default=0.05,
@@ -52,6 +52,24 @@ def register(commands, train_commands) -> None:
     relabel.add_argument("--seed", type=int, default=0, help="seed of the split")
     relabel.add_argument("--out", required=True, help="the .h5 file to write")
     relabel.set_defaults(handler=_relabel)
+
+    minari_in = sub.add_parser("import-minari", help="a dataset file from a local Minari dataset",
+                               description="Read a local Minari dataset (MINARI_DATASETS_PATH honoured), keep the "
+                               "actions of a share of its episodes and move the rest to the diagnostics copy.")
+    minari_in.add_argument("dataset_id", help="a Minari dataset id such as mujoco/hopper/expert-v0")
+    minari_in.add_argument("--label-fraction", type=float,
+                           help="share of labeled episodes (default: a lawm-exported dataset's own split, else 0.05)")
+    minari_in.add_argument("--seed", type=int, default=0, help="seed of the split (default 0)")
+    minari_in.add_argument("--out", required=True, help="the .h5 file to write")
+    minari_in.set_defaults(handler=_import_minari)
+
+    minari_out = sub.add_parser("export-minari", help="a local Minari dataset from a dataset file",
+                                description="Write a dataset file as a local Minari dataset that "
+                                "minari.load_dataset opens; action-free episodes keep their diagnostics copy "
+                                "of the actions, or NaN actions where they have none.")
+    minari_out.add_argument("file", help="a dataset file")
+    minari_out.add_argument("--dataset-id", required=True, help="the new Minari id, namespace/name-v0")
+    minari_out.set_defaults(handler=_export_minari)
 
 
 def _random(args) -> None:
@@ -106,3 +124,21 @@ def _relabel(args) -> None:
     dataset = Dataset.load(args.file).relabel(args.label_fraction, args.seed)
     dataset.save(args.out)
     print(f"wrote {args.out}: {len(dataset.episodes)} episodes, {int(dataset.label_mask.sum())} labeled")
+
+
+def _import_minari(args) -> None:
+    from lawm.data.minari_io import import_minari
+
+    dataset = import_minari(args.dataset_id, args.label_fraction, args.seed)
+    dataset.save(args.out)
+    print(f"wrote {args.out}: {len(dataset.episodes)} episodes of {dataset.env_id}, "
+          f"{int(dataset.label_mask.sum())} labeled, {int(dataset.terminated_mask.sum())} terminated")
+
+
+def _export_minari(args) -> None:
+    from lawm.data import Dataset
+    from lawm.data.minari_io import export_minari
+
+    dataset = Dataset.load(args.file)
+    folder = export_minari(dataset, args.dataset_id)
+    print(f"wrote Minari dataset {args.dataset_id} ({len(dataset.episodes)} episodes) to {folder}")

@@ -1,4 +1,5 @@
-"""``lawm eval``: evaluate the final policy of a finished run folder again, in its environment."""
+"""``lawm eval``: evaluate the final policy of a finished run folder again, in its environment, optionally
+filming it."""
 from __future__ import annotations
 
 
@@ -9,11 +10,28 @@ def register(commands, train_commands) -> None:
     parser.add_argument("run_dir", help="a run folder made by 'lawm train'")
     parser.add_argument("--episodes", type=int, help="evaluation episodes (default: the run's eval_episodes)")
     parser.add_argument("--seed", type=int, help="seed of the evaluation episodes (default: the run's seed)")
+    parser.add_argument("--video", metavar="FILE.mp4",
+                        help="also film evaluation episodes into this MP4, rendered headless (MUJOCO_GL=egl, "
+                             "the default, or osmesa)")
+    parser.add_argument("--video-episodes", type=int, default=1,
+                        help="how many of the episodes the video shows, side by side (default 1)")
+    parser.add_argument("--video-every", type=int, default=1,
+                        help="film one step in this many (default 1: every step)")
+    parser.add_argument("--video-size", type=int, default=128, help="pixels a side of each episode (default 128)")
     parser.set_defaults(handler=_eval)
 
 
 def _eval(args) -> None:
     from pathlib import Path
+
+    from lawm.envs import enable_rendering
+
+    video = None
+    if args.video:
+        enable_rendering()  # before anything imports MuJoCo
+        from lawm.video import Video
+
+        video = Video(args.video, args.video_episodes, args.video_every, args.video_size)
 
     from lawm.common.files import write_json
     from lawm.evaluation import describe, evaluate, load_policy
@@ -21,7 +39,14 @@ def _eval(args) -> None:
     policy, config = load_policy(args.run_dir)
     seed = config["seed"] if args.seed is None else args.seed
     episodes = config["eval_episodes"] if args.episodes is None else args.episodes
-    result = evaluate(policy, config["task"], episodes, seed)
+    reference = config.get("reference_scores")
+    if video is None:
+        result = evaluate(policy, config["task"], episodes, seed, reference=reference)
+    else:
+        with video:
+            result = evaluate(policy, config["task"], episodes, seed, reference=reference, video=video)
     path = Path(args.run_dir) / f"eval_seed{seed}_episodes{episodes}.json"
     write_json(path, result)
     print(f"{describe(args.run_dir, result)}; written to {path}")
+    if video is not None:
+        print(f"wrote {video.path}: {video.frames} frames of {min(video.episodes, episodes)} episode(s)")

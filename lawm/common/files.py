@@ -21,12 +21,13 @@ _held: dict[Path, tuple[int, int]] = {}  # folders this process has locked -> (l
 
 
 @contextlib.contextmanager
-def atomic_path(path: str | Path):
-    """Yield a temporary path to write; on success it replaces ``path``, on failure it is removed."""
+def atomic_path(path: str | Path, keep_suffix: bool = False):
+    """Yield a temporary path to write; on success it replaces ``path``, on failure it is removed. With
+    ``keep_suffix`` the temporary name ends in ``path``'s suffix too (for writers that choose a format by it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path.parent)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix if keep_suffix else ''}")
     try:
         yield tmp
         os.replace(tmp, path)

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from lawm.envs import EPISODE_STEPS, VectorEnv, episode_seeds
+from lawm.envs import VectorEnv, episode_seeds
 
 Policy = Callable[[np.ndarray], np.ndarray]  # observations [N, D] -> actions [N, A], sampling with torch's RNG
 CHUNK = 16
@@ -30,21 +30,25 @@ class UniformPolicy:
         return (self.low + u * (self.high - self.low)).numpy()
 
 
-def _rollout(task: str, policy: Policy, seeds: list[int], torch_seed: int) -> tuple[np.ndarray, ...]:
-    """Episodes [n, T+1, D], rewards [n, T] and actions [n, T, A] of one chunk."""
+def _rollout(task: str, policy: Policy, seeds: list[int], torch_seed: int) -> tuple[list, ...]:
+    """Per episode of one chunk: observations [T+1, D], rewards [T], actions [T, A] and whether it terminated."""
     torch.set_num_threads(1)
     torch.manual_seed(torch_seed)
     env = VectorEnv(task, len(seeds))
     obs, _ = env.reset(seeds)
-    observations, rewards, actions = [obs], [], []
+    observations, rewards, actions, lengths = [obs], [], [], np.zeros(len(seeds), int)
     with torch.inference_mode():
-        for _ in range(EPISODE_STEPS):
+        while env.running.any():
+            lengths += env.running
             action = np.clip(policy(obs), env.action_low, env.action_high).astype(np.float32)
-            obs, reward, _, _, _ = env.step(action)
+            obs, reward, terminated, _, _ = env.step(action)
             observations.append(obs)
             rewards.append(reward)
             actions.append(action)
-    return np.stack(observations, 1), np.stack(rewards, 1), np.stack(actions, 1)
+    env.close()
+    observations, rewards, actions = np.stack(observations, 1), np.stack(rewards, 1), np.stack(actions, 1)
+    return ([o[:n + 1] for o, n in zip(observations, lengths)], [r[:n] for r, n in zip(rewards, lengths)],
+            [a[:n] for a, n in zip(actions, lengths)], terminated.tolist())
 
 
 def _run_chunk(job):
@@ -52,22 +56,24 @@ def _run_chunk(job):
 
 
 def collect(task: str, policy: Policy, episodes: int, seed: int, workers: int = 1, progress: bool = True,
-            description: str = "") -> tuple[list, list, list]:
+            description: str = "") -> tuple[list, list, list, list]:
     """Roll ``policy`` out for ``episodes`` episodes; returns per-episode lists of observations [T+1, D],
-    rewards [T] and actions [T, A] (float32), in a deterministic order given ``seed``."""
+    rewards [T] and actions [T, A] (float32) and whether each terminated, in a deterministic order given
+    ``seed``."""
     seeds = episode_seeds(seed, episodes)
     torch_seeds = episode_seeds(seed + 1, -(-episodes // CHUNK))
     jobs = [(task, policy, seeds[i:i + CHUNK], torch_seeds[i // CHUNK]) for i in range(0, episodes, CHUNK)]
-    observations, rewards, actions = [], [], []
+    observations, rewards, actions, terminated = [], [], [], []
     with tqdm(total=episodes, desc=description or f"collect {task}", unit="episode", disable=not progress) as bar:
         pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
         try:
-            for o, r, a in (pool.imap(_run_chunk, jobs) if pool else map(_run_chunk, jobs)):
-                observations += list(o)
-                rewards += list(r)
-                actions += list(a)
+            for o, r, a, t in (pool.imap(_run_chunk, jobs) if pool else map(_run_chunk, jobs)):
+                observations += o
+                rewards += r
+                actions += a
+                terminated += t
                 bar.update(len(r))
         finally:
             if pool:
                 pool.terminate()
-    return observations, rewards, actions
+    return observations, rewards, actions, terminated

@@ -8,6 +8,10 @@ Format version 2 checksums every byte that holds data: each array is one chunk w
 filter, and the file is written with ``libver="latest"``, whose superblock, object headers (which hold the
 attributes, text as fixed-length strings) and indexes carry checksums of their own. Version-1 files (no
 checksums) still load, with a warning.
+
+Two root attributes are optional: ``terminated_episodes`` lists the episodes that end in a terminal state (a
+hopper that fell) rather than a time-out (absent: none do, as in every DMC dataset), and ``source`` (JSON) says
+where imported episodes came from (a Minari dataset's id, environment and reference scores).
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import h5py
 import numpy as np
 
 from lawm.common.files import atomic_path
-from lawm.envs import Env
+from lawm.envs import Env, can_terminate
 from lawm.errors import LawmError, LawmWarning
 
 FORMAT = "lawm-dataset"
@@ -41,6 +45,7 @@ class Episode:
     rewards: np.ndarray  # [T]
     actions: np.ndarray | None = None  # [T, act_dim] where labeled
     true_actions: np.ndarray | None = None  # [T, act_dim]: never read by training code, only by diagnostics
+    terminated: bool = False  # the final observation is a terminal state (not a time-out)
 
     @property
     def labeled(self) -> bool:
@@ -49,6 +54,13 @@ class Episode:
     @property
     def length(self) -> int:
         return len(self.rewards)
+
+    @property
+    def terminals(self) -> np.ndarray:
+        """[T] float32: 1.0 at the last step when the episode ends in a terminal state, else 0.0."""
+        terminals = np.zeros(self.length, np.float32)
+        terminals[-1] = self.terminated
+        return terminals
 
     @property
     def known_actions(self) -> np.ndarray | None:
@@ -78,7 +90,7 @@ class Dataset:
 
     def __init__(self, env_id: str, episodes: list[Episode], *, action_low, action_high, recipe: str = "",
                  behaviour_seed: int = 0, label_fraction: float = 0.0, label_seed: int = 0,
-                 behaviour: dict | None = None):
+                 behaviour: dict | None = None, source: dict | None = None):
         if not episodes:
             raise LawmError(f"a {env_id} dataset needs at least one episode")
         self.env_id, self.episodes, self.recipe = env_id, episodes, recipe
@@ -86,14 +98,17 @@ class Dataset:
         self.action_high = np.asarray(action_high, np.float32)
         self.behaviour_seed, self.label_fraction, self.label_seed = behaviour_seed, label_fraction, label_seed
         self.behaviour = behaviour or {}
+        self.source = source or {}
 
     @classmethod
-    def from_rollouts(cls, env_id: str, observations: list, rewards: list, actions: list, *, label_fraction: float,
-                      label_seed: int, **metadata) -> Dataset:
+    def from_rollouts(cls, env_id: str, observations: list, rewards: list, actions: list,
+                      terminated: list | None = None, *, label_fraction: float, label_seed: int,
+                      **metadata) -> Dataset:
         """Split freshly collected, fully labeled episodes into labeled and action-free ones."""
         mask = label_split(len(observations), label_fraction, label_seed)
-        episodes = [Episode(o, r, a if keep else None, None if keep else a)
-                    for o, r, a, keep in zip(observations, rewards, actions, mask)]
+        terminated = terminated if terminated is not None else [False] * len(observations)
+        episodes = [Episode(o, r, a if keep else None, None if keep else a, bool(end))
+                    for o, r, a, end, keep in zip(observations, rewards, actions, terminated, mask)]
         return cls(env_id, episodes, label_fraction=label_fraction, label_seed=label_seed, **metadata)
 
     # -- views ------------------------------------------------------------------------------------------
@@ -115,6 +130,17 @@ class Dataset:
         return sum(e.length for e in self.episodes)
 
     @property
+    def terminated_mask(self) -> np.ndarray:
+        """Whether each episode ends in a terminal state, one bool per episode."""
+        return np.array([e.terminated for e in self.episodes])
+
+    @property
+    def reference_scores(self) -> tuple[float, float] | None:
+        """(ref_min_score, ref_max_score) of the source dataset, for the D4RL-normalized score, if it has them."""
+        low, high = self.source.get("ref_min_score"), self.source.get("ref_max_score")
+        return None if low is None or high is None else (float(low), float(high))
+
+    @property
     def returns(self) -> np.ndarray:
         return np.array([e.rewards.sum() for e in self.episodes], np.float64)
 
@@ -125,7 +151,7 @@ class Dataset:
     def _with(self, episodes: list[Episode], **changes) -> Dataset:
         fields = dict(action_low=self.action_low, action_high=self.action_high, recipe=self.recipe,
                       behaviour_seed=self.behaviour_seed, label_fraction=self.label_fraction,
-                      label_seed=self.label_seed, behaviour=self.behaviour)
+                      label_seed=self.label_seed, behaviour=self.behaviour, source=self.source)
         return Dataset(self.env_id, episodes, **{**fields, **changes})
 
     def relabel(self, fraction: float, seed: int) -> Dataset:
@@ -188,6 +214,10 @@ class Dataset:
                      action_low=self.action_low, action_high=self.action_high, observation_low=low,
                      observation_high=high, return_stats=text(json.dumps(self.stats())),
                      behaviour=text(json.dumps(self.behaviour)))
+        if self.terminated_mask.any():
+            attrs["terminated_episodes"] = np.flatnonzero(self.terminated_mask)
+        if self.source:
+            attrs["source"] = text(json.dumps(self.source))
         f.attrs.update(attrs)
 
         def array(name: str, value: np.ndarray) -> None:
@@ -249,18 +279,29 @@ def _read(path: Path, f: h5py.File) -> Dataset:
     if "episodes" not in f or not len(f["episodes"]):
         raise LawmError(f"{path} has no episodes")
     names = sorted(f["episodes"])
-    labeled = set(int(i) for i in f.attrs["labeled_episodes"])
-    outside = sorted(labeled - set(range(len(names))))
-    if outside:
-        raise LawmError(f"{path}: the metadata field 'labeled_episodes' lists episode {outside[0]}, but the file "
-                        f"has {len(names)} episodes")
+    labeled = _episode_set(path, f.attrs, "labeled_episodes", len(names))
+    terminated = _episode_set(path, f.attrs, "terminated_episodes", len(names))
+    if terminated and not can_terminate(env_id):
+        raise LawmError(f"{path}: the metadata field 'terminated_episodes' lists episodes, but {env_id} episodes "
+                        "never terminate")
     diagnostics = f[DIAGNOSTICS_GROUP] if DIAGNOSTICS_GROUP in f else {}  # (h5py's get hides corrupt objects)
-    episodes = [check.episode(i, f["episodes"][name], i in labeled, diagnostics, name)
-                for i, name in enumerate(names)]
+    episodes = [replace(check.episode(i, f["episodes"][name], i in labeled, diagnostics, name),
+                        terminated=i in terminated) for i, name in enumerate(names)]
     return Dataset(env_id, episodes, action_low=check.action_low, action_high=check.action_high,
                    recipe=_text(f.attrs["recipe"]), behaviour_seed=int(f.attrs["behaviour_seed"]),
                    label_fraction=float(f.attrs["label_fraction"]), label_seed=int(f.attrs["label_seed"]),
-                   behaviour=json.loads(_text(f.attrs.get("behaviour", "{}"))))
+                   behaviour=json.loads(_text(f.attrs.get("behaviour", "{}"))),
+                   source=json.loads(_text(f.attrs.get("source", "{}"))))
+
+
+def _episode_set(path: Path, attrs, field: str, count: int) -> set[int]:
+    """The episode indices a metadata field lists (none if it is absent), each checked to exist."""
+    listed = set(int(i) for i in attrs.get(field, []))
+    outside = sorted(listed - set(range(count)))
+    if outside:
+        raise LawmError(f"{path}: the metadata field '{field}' lists episode {outside[0]}, but the file has "
+                        f"{count} episodes")
+    return listed
 
 
 class _Checker:

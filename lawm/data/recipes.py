@@ -137,7 +137,7 @@ def make_dataset(task: str, kind: str, episodes: int = 2000, seed: int = 0, labe
     manifest, snapshots = read_manifest(folder)
     chosen = select(kind, snapshots)
     env = Env(task)
-    rollouts, used = ([], [], []), []
+    rollouts, used = ([], [], [], []), []
     seeds = episode_seeds(seed, len(chosen))
     for k, ((snapshot, _), count) in enumerate(zip(chosen, allocate(episodes, [w for _, w in chosen]))):
         if count == 0:

@@ -11,8 +11,9 @@ from lawm.errors import LawmError
 class WindowSampler:
     """Samples batches of ``length``-step windows uniformly over all valid window starts.
 
-    A batch holds ``observations`` [B, L+1, D] (o_t .. o_{t+L}), ``rewards`` [B, L], ``actions`` [B, L, A]
-    and ``labeled`` [B]. A window is labeled exactly when its episode is; the actions of unlabeled windows
+    A batch holds ``observations`` [B, L+1, D] (o_t .. o_{t+L}), ``rewards`` [B, L], ``actions`` [B, L, A],
+    ``terminals`` [B, L] (1.0 where o_{t+1} is a terminal state: the last one of a terminated episode) and
+    ``labeled`` [B]. A window is labeled exactly when its episode is; the actions of unlabeled windows
     are zeros that no loss may read. With ``true_actions=True`` the batch also carries the diagnostics copy
     of the actions (NaN where the file has none), for diagnostics only.
     """
@@ -36,6 +37,7 @@ class WindowSampler:
 
         self.observations = flat([e.observations for e in dataset.episodes])
         self.rewards = flat([e.rewards for e in dataset.episodes])
+        self.terminals = flat([e.terminals for e in dataset.episodes])
         self.actions = flat([e.actions if e.labeled else zeros.repeat(e.length, 0) for e in dataset.episodes])
         if true_actions:
             self.true_actions = flat([e.known_actions if e.known_actions is not None else nans.repeat(e.length, 0)
@@ -58,6 +60,7 @@ class WindowSampler:
         step_index = torch.from_numpy(self.step_start[episodes] + starts)[:, None] + steps
         obs_index, step_index = obs_index.to(self.device), step_index.to(self.device)
         batch = dict(observations=self.observations[obs_index], rewards=self.rewards[step_index],
+                     terminals=self.terminals[step_index],
                      actions=self.actions[step_index],
                      labeled=torch.from_numpy(self.labeled_mask[episodes]).to(self.device))
         if self.with_true_actions:

@@ -23,7 +23,7 @@ from lawm.common.hardware import autocast, resolve_precision, upgrade_fields
 from lawm.common.loop import train
 from lawm.common.run import RunFolder, is_finished, rng_state, seed_everything
 from lawm.data import Dataset, WindowSampler
-from lawm.envs import Env
+from lawm.envs import Env, can_terminate
 from lawm.errors import LawmError
 from lawm.evaluation import evaluate
 from lawm.latent_policy.policy import LatentActorCritic
@@ -53,12 +53,15 @@ class LatentActionAgent:
 
     def run_config(self, dataset: Dataset, dataset_path: str) -> dict:
         """What the run folder records: enough to rerun and to rebuild the policy."""
-        return dict(algorithm=self.algorithm, task=dataset.env_id, dataset=str(dataset_path), **to_dict(self.config))
+        return dict(algorithm=self.algorithm, task=dataset.env_id, dataset=str(dataset_path),
+                    reference_scores=dataset.reference_scores, **to_dict(self.config))
 
     def build(self, observation_dim: int, action_low: np.ndarray, action_high: np.ndarray,
-              observation_mean: np.ndarray | None = None, observation_std: np.ndarray | None = None) -> None:
+              observation_mean: np.ndarray | None = None, observation_std: np.ndarray | None = None,
+              continuation: bool = False) -> None:
+        """The world model (with a continuation head for tasks that can terminate) and the policy."""
         self.model = WorldModel(self.config, observation_dim, action_low, action_high, observation_mean,
-                                observation_std, self.learned_prior).to(self.device)
+                                observation_std, self.learned_prior, continuation).to(self.device)
         self.policy = LatentActorCritic(self.config).to(self.device)
 
     def state_dict(self) -> dict:
@@ -152,7 +155,8 @@ class Training:
                              diagnostics=WindowSampler(data, diagnostics_window, c.seed + 1, true_actions=True,
                                                        device=agent.device))
         observations = self.samplers["train"].observations
-        agent.build(data.observation_dim, data.action_low, data.action_high, observations.mean(0), observations.std(0))
+        agent.build(data.observation_dim, data.action_low, data.action_high, observations.mean(0), observations.std(0),
+                    can_terminate(data.env_id))
         self.optimizers = dict(model=torch.optim.Adam(agent.model.parameters(), c.model_lr),
                                actor=torch.optim.Adam(agent.policy.actor.parameters(), c.policy_lr),
                                critic=torch.optim.Adam(agent.policy.critics.parameters(), c.policy_lr))
@@ -212,7 +216,7 @@ class Training:
 
     def evaluate(self) -> dict:
         c = self.config
-        return evaluate(self.agent, self.data.env_id, c.eval_episodes, c.seed)
+        return evaluate(self.agent, self.data.env_id, c.eval_episodes, c.seed, reference=self.data.reference_scores)
 
     def learning_curve(self, step: int) -> dict:
         """The policy's score in the environment every ``eval_every`` policy steps (``eval_score``)."""
@@ -273,11 +277,11 @@ AGENTS = {"lawm": LAWM, "clap": CLAP}
 def load_policy(run_dir: Path, config: dict) -> LatentActionAgent:
     """The trained agent of a LAWM or C-LAP run folder (``lawm.evaluation.POLICY_LOADERS``)."""
     fields = {name: value for name, value in upgrade_fields(config).items()
-              if name not in ("algorithm", "task", "dataset", "oracle")}
+              if name not in ("algorithm", "task", "dataset", "oracle", "reference_scores")}
     cls = AGENTS[config["algorithm"]]
     agent = cls(from_dict(Config, fields), **({"oracle": config["oracle"]} if cls is CLAP else {}))
     state = RunFolder(run_dir, config).final_state()
     env = Env(config["task"])
-    agent.build(env.observation_dim, env.action_low, env.action_high)
+    agent.build(env.observation_dim, env.action_low, env.action_high, continuation=can_terminate(config["task"]))
     agent.load_state_dict(state["agent"])
     return agent

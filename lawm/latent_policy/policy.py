@@ -3,7 +3,9 @@
 The policy is a tanh-Gaussian over [-1, 1]^k mapped into the support of the latent action prior:
 u = mu_p(s) + eps * sigma_p(s) * tanh(x), which for LAWM's N(0, I) prior is u = eps * tanh(x). Environment
 actions come from the model's action decoder. Values and returns are measured in units of 1 / (1 - gamma)
-(rewards times 1 - gamma), so they stay in the per-step reward's range (design section 6).
+(rewards times 1 - gamma), so they stay in the per-step reward's range (design section 6). Where the model
+predicts terminations, each step's discount is gamma times the probability that the episode goes on, and
+the losses of states past a likely termination are weighted down by the product of earlier discounts.
 """
 from __future__ import annotations
 
@@ -18,11 +20,12 @@ from lawm.world_model.model import WorldModel
 from lawm.world_model.rssm import Normal, State, net
 
 
-def lambda_returns(rewards: torch.Tensor, values: torch.Tensor, gamma: float, lam: float) -> torch.Tensor:
-    """R_t = r_t + gamma * ((1 - lam) * V(s_{t+1}) + lam * R_{t+1}), R_H = V(s_H); rewards [H, N], values [H+1, N]."""
+def lambda_returns(rewards: torch.Tensor, values: torch.Tensor, discounts: torch.Tensor, lam: float) -> torch.Tensor:
+    """R_t = r_t + d_t * ((1 - lam) * V(s_{t+1}) + lam * R_{t+1}), R_H = V(s_H); rewards and discounts d_t
+    (gamma times the probability that the episode goes on into s_{t+1}) [H, N], values [H+1, N]."""
     returns, last = [], values[-1]
     for t in reversed(range(len(rewards))):
-        last = rewards[t] + gamma * ((1 - lam) * values[t + 1] + lam * last)
+        last = rewards[t] + discounts[t] * ((1 - lam) * values[t + 1] + lam * last)
         returns.append(last)
     return torch.stack(returns[::-1])
 
@@ -65,10 +68,13 @@ class LatentActorCritic(nn.Module):
         c = self.config
         features, log_probs, rewards = self.imagine(model, start)
         bootstrap = self.value(self.targets, features).min(0).values
-        returns = lambda_returns((1 - c.gamma) * rewards, bootstrap, c.gamma, c.lam)
-        actor_loss = -returns.mean() + c.logprob_scale * log_probs.mean()
+        discounts = c.gamma * model.continuation(features[1:])
+        returns = lambda_returns((1 - c.gamma) * rewards, bootstrap, discounts, c.lam)
+        # weight of s_t: the chance that the rollout is still inside its episode there (1 without terminations)
+        weights = torch.cat([torch.ones_like(discounts[:1]), discounts[:-1] / c.gamma]).cumprod(0).detach()
+        actor_loss = -(weights * returns).mean() + c.logprob_scale * (weights * log_probs).mean()
         values = self.value(self.critics, features[:-1].detach())
-        critic_loss = 0.5 * ((values - returns.detach()) ** 2).mean((1, 2)).sum()  # both critics
+        critic_loss = 0.5 * (weights * (values - returns.detach()) ** 2).mean((1, 2)).sum()  # both critics
         metrics = dict(actor_loss=actor_loss.detach(), critic_loss=critic_loss.detach(),
                        imagined_reward=rewards.mean().detach(), value=values.mean().detach(),
                        log_prob=log_probs.mean().detach())

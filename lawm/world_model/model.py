@@ -8,6 +8,10 @@ Observations are normalized with the dataset's statistics, kept as buffers (desi
 reward and action likelihoods are Gaussians with a learned per-dimension standard deviation. Decoded actions
 are squashed into the action bounds, so that the channel from o_{t+1} into the transition carries no more
 than an action.
+
+Tasks that terminate (``lawm.envs.can_terminate``) add a continuation head: a Bernoulli on s_t that the
+episode goes on (as in Dreamer and C-LAP), trained on the dataset's terminations; imagined returns are
+discounted by its probability. Tasks that never terminate have no such head.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ OPEN_LOOP_HORIZONS = (5, 10, 25, 50)
 class WorldModel(nn.Module):
     def __init__(self, config: Config, observation_dim: int, action_low: np.ndarray, action_high: np.ndarray,
                  observation_mean: np.ndarray | None = None, observation_std: np.ndarray | None = None,
-                 learned_prior: bool = False):
+                 learned_prior: bool = False, continuation: bool = False):
         super().__init__()
         c, self.config = config, config
         action_dim, feature = len(action_low), config.deter + config.stoch
@@ -40,6 +44,7 @@ class WorldModel(nn.Module):
         self.rssm = RSSM(action_dim, c.embed, c.deter, c.stoch, c.hidden, c.min_std)
         self.decoder = net(feature, c.units, observation_dim, c.layers)
         self.reward_head = net(feature, c.units, 1, c.layers)
+        self.continuation_head = net(feature, c.units, 1, c.layers) if continuation else None
         self.action_decoder = net(feature + c.latent_action, c.units, action_dim, c.layers)
         self.action_posterior = net(feature + action_dim, c.units, 2 * c.latent_action, c.layers)
         self.idm = net(feature + c.embed, c.units, 2 * c.latent_action, c.idm_layers)
@@ -69,6 +74,16 @@ class WorldModel(nn.Module):
 
     def reward(self, feature: torch.Tensor) -> torch.Tensor:
         return self.reward_head(feature).float().squeeze(-1)
+
+    def continuation_logits(self, feature: torch.Tensor) -> torch.Tensor:
+        """Logits of the probability that the episode goes on from s_t (needs the continuation head)."""
+        return self.continuation_head(feature).float().squeeze(-1)
+
+    def continuation(self, feature: torch.Tensor) -> torch.Tensor:
+        """The probability that the episode goes on from s_t; 1 where the task never terminates."""
+        if self.continuation_head is None:
+            return feature.new_ones(feature.shape[:-1], dtype=torch.float32)
+        return torch.sigmoid(self.continuation_logits(feature))
 
     # -- filtering --------------------------------------------------------------------------------------
     def filter(self, embeds: torch.Tensor, actions: torch.Tensor, labeled: torch.Tensor,
@@ -116,7 +131,8 @@ class WorldModel(nn.Module):
         Labeled windows get the action-conditioned ELBO of Eq. (7) (action reconstruction, action KL of
         q(u | s, a)); unlabeled ones the action-free ELBO of Eq. (8) (action KL of q(u | s, o_{t+1}); the
         action decoder consistency KL vanishes because q(a | s, u) and p(a | s, u) share parameters).
-        Both get observation reconstruction, state KL and the reward likelihood of Eq. (11).
+        Both get observation reconstruction, state KL and the reward likelihood of Eq. (11); with a continuation
+        head, also the Bernoulli likelihood that s_{t+1} is not terminal.
         """
         c, labeled = self.config, batch["labeled"]
         observations, actions = batch["observations"], batch["actions"]
@@ -139,6 +155,10 @@ class WorldModel(nn.Module):
             action_nll = action_nll.index_put((rows,), self.likelihood("action", decoded).nll(actions[rows]).mean(1))
         terms = dict(observation_nll=obs_nll.mean(1), reward_nll=reward_nll.mean(1), state_kl=state_kl.mean(1),
                      action_kl=action_kl.mean(1), action_nll=action_nll)
+        if self.continuation_head is not None:
+            goes_on = 1 - batch["terminals"]
+            terms["continuation_nll"] = F.binary_cross_entropy_with_logits(
+                self.continuation_logits(feature[:, 1:]), goes_on, reduction="none").mean(1)
         return terms, out["actions"].detach()
 
     def loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
