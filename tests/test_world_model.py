@@ -257,7 +257,7 @@ def test_the_policy_phase_logs_a_learning_curve_ending_in_the_final_score(datase
 
 def test_a_run_can_start_its_policy_phase_from_another_runs_world_model(lawm_run, dataset, tmp_path):
     source = json.loads((lawm_run / "config.json").read_text())
-    fields = {k: v for k, v in source.items() if k not in ("algorithm", "task", "dataset")}
+    fields = {k: v for k, v in source.items() if k not in ("algorithm", "task", "dataset", "reference_scores")}
     probe = LAWM(Config(**{**fields, "support": 2.0, "model_from": str(lawm_run)}))
     probe.fit(dataset, tmp_path / "probe", progress=False)
     trained, _ = load_policy(lawm_run)

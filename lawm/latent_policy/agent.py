@@ -206,8 +206,9 @@ class Training:
             for first in range(0, len(episodes), chunk):
                 group = episodes[first:first + chunk]
                 observations = torch.as_tensor(np.stack([e.observations for e in group]), device=device)
-                actions = torch.as_tensor(np.stack([e.actions if e.labeled else np.zeros_like(e.rewards[:, None])
-                                                    .repeat(self.data.action_dim, 1) for e in group]), device=device)
+                unlabeled = np.zeros((len(episodes[0].rewards), self.data.action_dim), np.float32)
+                actions = torch.as_tensor(np.stack([e.actions if e.labeled else unlabeled for e in group]),
+                                          device=device)
                 labeled = torch.as_tensor([e.labeled for e in group], device=device)
                 with autocast(self.precision, device):
                     states = model.filter(model.embed(observations), actions, labeled, sample=False)["states"]
