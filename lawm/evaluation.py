@@ -5,12 +5,12 @@ scores (Minari's ``ref_min_score`` and ``ref_max_score``), and none otherwise.""
 from __future__ import annotations
 
 import importlib
-import json
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from lawm.common.run import saved_config
 from lawm.envs import VectorEnv, can_terminate, episode_seeds
 from lawm.errors import LawmError
 from lawm.video import Video
@@ -83,13 +83,10 @@ def describe(run_dir: str | Path, result: dict) -> str:
 
 def load_policy(run_dir: str | Path) -> tuple[Policy, dict]:
     """The final policy of a finished run folder, and the folder's config."""
-    config_path = Path(run_dir) / "config.json"
-    if not config_path.exists():
-        raise LawmError(f"{run_dir} is not a run folder (it has no config.json)")
-    config = json.loads(config_path.read_text())
+    config = saved_config(run_dir)
     algorithm = config.get("algorithm")
     if algorithm not in POLICY_LOADERS:
-        raise LawmError(f"{config_path} names algorithm {algorithm!r}, which lawm cannot evaluate; known: "
+        raise LawmError(f"{Path(run_dir) / 'config.json'} names algorithm {algorithm!r}, which lawm cannot evaluate; known: "
                         f"{', '.join(POLICY_LOADERS)}")
     module, function = POLICY_LOADERS[algorithm].split(":")
     return getattr(importlib.import_module(module), function)(Path(run_dir), config), config

@@ -57,6 +57,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def saved_config(run_dir: str | Path) -> dict:
+    """The config a run folder was made with, refused in one sentence where ``run_dir`` is no run folder."""
+    path = Path(run_dir) / "config.json"
+    if not path.exists():
+        raise LawmError(f"{run_dir} is not a run folder (it has no config.json)")
+    return json.loads(path.read_text())
+
+
 def is_finished(run_dir: str | Path) -> bool:
     """A run is finished once its training has written ``eval.json``, the final policy's evaluation."""
     return (Path(run_dir) / "eval.json").exists()

@@ -10,7 +10,6 @@ from the world model of another run (same model settings), so that policy settin
 """
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from lawm.common.config import from_dict, to_dict
 from lawm.common.device import torch_device
 from lawm.common.hardware import autocast, resolve_precision, upgrade_fields
 from lawm.common.loop import train
-from lawm.common.run import RunFolder, is_finished, rng_state, seed_everything
+from lawm.common.run import RunFolder, is_finished, rng_state, saved_config, seed_everything
 from lawm.data import Dataset, WindowSampler
 from lawm.envs import Env, can_terminate
 from lawm.errors import LawmError
@@ -202,11 +201,11 @@ class Training:
         by_length: dict[int, list] = {}
         for episode in self.data.episodes:
             by_length.setdefault(episode.length, []).append(episode)
-        for episodes in by_length.values():
+        for length, episodes in by_length.items():
+            unlabeled = np.zeros((length, self.data.action_dim), np.float32)  # no loss reads them (Eq. 6 decodes)
             for first in range(0, len(episodes), chunk):
                 group = episodes[first:first + chunk]
                 observations = torch.as_tensor(np.stack([e.observations for e in group]), device=device)
-                unlabeled = np.zeros((len(episodes[0].rewards), self.data.action_dim), np.float32)
                 actions = torch.as_tensor(np.stack([e.actions if e.labeled else unlabeled for e in group]),
                                           device=device)
                 labeled = torch.as_tensor([e.labeled for e in group], device=device)
@@ -243,16 +242,15 @@ class Training:
     def branch_from(self, source: Path, config: dict) -> dict:
         """A first checkpoint for this run: the world model (and its optimiser) of the run folder ``source``,
         whose model phase has ended, with fresh policy networks, at the start of the policy phase."""
-        saved = source / "config.json"
-        if not saved.exists():
-            raise LawmError(f"model_from={source} is not a run folder (it has no config.json)")
-        theirs = upgrade_fields(json.loads(saved.read_text()))
+        theirs = upgrade_fields(saved_config(source))
         differs = [k for k in WORLD_MODEL_FIELDS + ("task", "dataset", "algorithm", "oracle")
                    if theirs.get(k) != config.get(k)]
         if differs:
             raise LawmError(f"model_from={source} was made with {differs[0]}={theirs.get(differs[0])!r}, not "
                             f"{config.get(differs[0])!r}; its world model fits another setting")
-        state = RunFolder(source, theirs).load_checkpoint()
+        folder = RunFolder(source, theirs)  # holds the source's lock while its checkpoint is read
+        state = folder.load_checkpoint()
+        folder.close()
         if state is None or state["step"] < self.config.model_steps:
             raise LawmError(f"model_from={source} has not finished its {self.config.model_steps} world-model steps")
         self.agent.model.load_state_dict(state["agent"]["model"])
