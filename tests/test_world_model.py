@@ -15,6 +15,7 @@ from lawm.latent_policy import CLAP, LAWM
 from lawm.latent_policy.agent import Training
 from lawm.world_model import PRESETS, Config, WorldModel
 from lawm.world_model.deferred import deferred_weight_grads
+from lawm.world_model.rssm import Normal
 
 
 def tiny(**changes) -> Config:
@@ -125,6 +126,30 @@ def test_bad_config_values_are_refused():
         tiny(horizon=0)
     with pytest.raises(LawmError, match="'free_nats' must be at least 0"):
         tiny(free_nats=-1)
+    with pytest.raises(LawmError, match="'kl_balance' must lie in"):
+        tiny(kl_balance=1.0)
+
+
+def test_kl_balancing_keeps_the_value_and_splits_the_gradient():
+    torch.manual_seed(0)
+    q_mean, p_mean = torch.randn(3, 5, requires_grad=True), torch.randn(3, 5, requires_grad=True)
+    q, p = Normal(q_mean, torch.rand(3, 5) + 0.5), Normal(p_mean, torch.rand(3, 5) + 0.5)
+    plain, balanced = q.kl_balanced(p, 0.0, 0.0), q.kl_balanced(p, 0.8, 0.0)
+    assert torch.allclose(plain, q.kl(p)) and torch.allclose(balanced, plain)
+    grads = {name: torch.autograd.grad(kl.sum(), [q_mean, p_mean]) for name, kl in (("plain", plain),
+                                                                                   ("balanced", balanced))}
+    assert torch.allclose(grads["balanced"][0], 0.2 * grads["plain"][0])  # the posterior: 1 - alpha
+    assert torch.allclose(grads["balanced"][1], 0.8 * grads["plain"][1])  # the prior: alpha
+    assert (q.kl_balanced(p, 0.8, 100.0) == 100.0).all()  # free nats bound both halves
+
+
+def test_unit_likelihoods_are_squared_errors_for_observations_and_rewards(dataset):
+    model, _ = model_and_batch(dataset)
+    model.config = tiny(unit_likelihoods=True)
+    for name, size in (("observation", dataset.observation_dim), ("reward", 1), ("action", dataset.action_dim)):
+        mean, target = torch.randn(4, size), torch.randn(4, size)
+        squared_error = torch.allclose(model.likelihood(name, mean).nll(target), 0.5 * ((mean - target) ** 2).sum(-1))
+        assert squared_error == (name != "action")  # the action likelihood keeps its learned std
 
 
 def test_training_data_per_method(dataset):

@@ -242,7 +242,7 @@ class Training:
     def branch_from(self, source: Path, config: dict) -> dict:
         """A first checkpoint for this run: the world model (and its optimiser) of the run folder ``source``,
         whose model phase has ended, with fresh policy networks, at the start of the policy phase."""
-        theirs = upgrade_fields(saved_config(source))
+        theirs = {**to_dict(Config()), **upgrade_fields(saved_config(source))}  # fields added since: defaults
         differs = [k for k in WORLD_MODEL_FIELDS + ("task", "dataset", "algorithm", "oracle")
                    if theirs.get(k) != config.get(k)]
         if differs:

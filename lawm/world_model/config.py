@@ -8,13 +8,14 @@ from dataclasses import dataclass, fields
 
 from lawm.common.config import check_minimums
 from lawm.common.hardware import check_precision
+from lawm.errors import LawmError
 
 _AT_LEAST_ONE = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_layers", "latent_action", "batch_size",
                  "window", "policy_units", "policy_layers", "policy_starts", "horizon", "log_every",
                  "diagnostics_every", "checkpoint_every", "eval_episodes")
 # The fields that decide the world model: a run may take its model from another (model_from) where these agree.
 WORLD_MODEL_FIELDS = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_layers", "latent_action", "min_std",
-                      "min_likelihood_std", "free_nats", "model_lr", "grad_clip", "batch_size", "window",
+                      "min_likelihood_std", "unit_likelihoods", "free_nats", "kl_balance", "model_lr", "grad_clip", "batch_size", "window",
                       "model_steps", "seed")
 
 
@@ -31,7 +32,9 @@ class Config:
     latent_action: int = 12  # latent action size
     min_std: float = 0.1  # lower bound of every latent Gaussian's standard deviation
     min_likelihood_std: float = 0.05  # lower bound of the learned observation/reward/action likelihood std
+    unit_likelihoods: bool = False  # observation and reward likelihoods with unit variance (MSE), as in the group's code
     free_nats: float = 1.0  # free nats of the state and latent action KL terms, per step (Table 2: 1.0)
+    kl_balance: float = 0.0  # alpha of the state KL's balancing (DreamerV2, the group's RSSM: 0.8); 0: the plain KL
     model_lr: float = 3e-4  # world model learning rate
     grad_clip: float = 100.0  # gradient norm clip of every optimiser
     batch_size: int = 64  # windows per world model batch
@@ -62,6 +65,8 @@ class Config:
     def __post_init__(self):
         check_minimums(self, {f.name: int(f.name in _AT_LEAST_ONE) for f in fields(self) if f.type in ("int", "float")})
         check_precision(self.precision)
+        if not 0 <= self.kl_balance < 1:
+            raise LawmError(f"the config field 'kl_balance' must lie in [0, 1), got {self.kl_balance}")
 
 
 PRESETS: dict[str, dict] = {

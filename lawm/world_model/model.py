@@ -5,7 +5,8 @@ action-conditioned posterior q(u_t | s_t, a_t), action-free posterior q(u_t | s_
 dynamics model, IDM) and the action decoder p(a_t | s_t, u_t), shared with q(a_t | s_t, u_t).
 
 Observations are normalized with the dataset's statistics, kept as buffers (design section 6). Observation,
-reward and action likelihoods are Gaussians with a learned per-dimension standard deviation. Decoded actions
+reward and action likelihoods are Gaussians with a learned per-dimension standard deviation (observations
+and rewards with unit variance where ``unit_likelihoods`` is set). Decoded actions
 are squashed into the action bounds, so that the channel from o_{t+1} into the transition carries no more
 than an action.
 
@@ -54,6 +55,8 @@ class WorldModel(nn.Module):
 
     # -- components -------------------------------------------------------------------------------------
     def likelihood(self, name: str, mean: torch.Tensor) -> Normal:
+        if self.config.unit_likelihoods and name != "action":
+            return Normal(mean.float(), torch.ones_like(mean, dtype=torch.float32))
         std = F.softplus(self.likelihood_std[name]) + self.config.min_likelihood_std
         return Normal(mean.float(), std.expand_as(mean))
 
@@ -140,7 +143,7 @@ class WorldModel(nn.Module):
         states, feature = out["states"], out["states"].feature
         obs_nll = self.likelihood("observation", self.decoder(feature)).nll(self.normalizer(observations))
         reward_nll = self.likelihood("reward", self.reward(feature[:, 1:])[..., None]).nll(batch["rewards"][..., None])
-        state_kl = out["posteriors"].kl(self.rssm.prior(states.deter)).clamp_min(c.free_nats)
+        state_kl = out["posteriors"].kl_balanced(self.rssm.prior(states.deter), c.kl_balance, c.free_nats)
         before = feature[:, :-1]  # s_t for the latent actions u_t, t = 0 .. L-1
         prior = self.latent_prior(before)
         action_kl = torch.zeros_like(reward_nll)

@@ -42,6 +42,18 @@ class Normal(NamedTuple):
         ratio = (self.std / other.std) ** 2
         return 0.5 * (ratio + ((self.mean - other.mean) / other.std) ** 2 - 1 - ratio.log()).sum(-1)
 
+    def kl_balanced(self, other: Normal, balance: float, free_nats: float) -> torch.Tensor:
+        """KL(self || other), at least ``free_nats``; with ``balance`` alpha > 0 its gradient is split by stop-
+        gradients, alpha KL(sg(self) || other) + (1 - alpha) KL(self || sg(other)) (DreamerV2's KL balancing):
+        the same value, but the prior moves towards the posterior faster than the posterior towards the prior."""
+        if not balance:
+            return self.kl(other).clamp_min(free_nats)
+        return (balance * self.detach().kl(other).clamp_min(free_nats)
+                + (1 - balance) * self.kl(other.detach()).clamp_min(free_nats))
+
+    def detach(self) -> Normal:
+        return Normal(self.mean.detach(), self.std.detach())
+
     def __getitem__(self, index) -> Normal:
         return Normal(self.mean[index], self.std[index])
 
