@@ -151,6 +151,13 @@ def test_labeled_only_batches_and_refusal_without_labels(walker_dataset):
         WindowSampler(unlabeled, 10).sample(8, labeled=True)
 
 
+def test_mixed_batches_hold_the_labeled_share(walker_dataset):
+    sampler = WindowSampler(walker_dataset, 10, seed=0)
+    batch = sampler.sample_mixed(32, 0.5)
+    assert int(batch["labeled"].sum()) == 16 and batch["observations"].shape[0] == 32
+    assert int(WindowSampler(walker_dataset.oracle(), 10).sample_mixed(32, 0.5)["labeled"].sum()) == 32
+
+
 def _flip(path, offset: int, bit: int = 0) -> None:
     data = bytearray(path.read_bytes())
     data[offset] ^= 1 << bit

@@ -66,3 +66,13 @@ class WindowSampler:
         if self.with_true_actions:
             batch["true_actions"] = self.true_actions[step_index]
         return batch
+
+    def sample_mixed(self, batch_size: int, labeled_share: float) -> dict[str, torch.Tensor]:
+        """A batch of which ``round(labeled_share * batch_size)`` windows are labeled and the rest unlabeled
+        (two data sources mixed in fixed shares, as in AIME-NoB); uniform over all windows where the share is 0
+        or the dataset has only one kind of episode."""
+        labeled = round(labeled_share * batch_size)
+        if not labeled or self.labeled_mask.all() or not self.labeled_mask.any():
+            return self.sample(batch_size)
+        parts = self.sample(labeled, labeled=True), self.sample(batch_size - labeled, labeled=False)
+        return {name: torch.cat([part[name] for part in parts]) for name in parts[0]}

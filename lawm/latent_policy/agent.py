@@ -174,7 +174,7 @@ class Training:
         optimizer.step()
 
     def model_update(self) -> dict:
-        batch = self.samplers["train"].sample(self.config.batch_size)
+        batch = self.samplers["train"].sample_mixed(self.config.batch_size, self.config.labeled_share)
         with autocast(self.precision, self.agent.device):
             loss, metrics = self.agent.model.loss(batch)
         self._step("model", loss)

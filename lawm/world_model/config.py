@@ -15,8 +15,8 @@ _AT_LEAST_ONE = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_la
                  "diagnostics_every", "checkpoint_every", "eval_episodes")
 # The fields that decide the world model: a run may take its model from another (model_from) where these agree.
 WORLD_MODEL_FIELDS = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_layers", "latent_action", "min_std",
-                      "min_likelihood_std", "unit_likelihoods", "free_nats", "kl_balance", "model_lr", "grad_clip", "batch_size", "window",
-                      "model_steps", "seed")
+                      "min_likelihood_std", "unit_likelihoods", "free_nats", "kl_balance", "model_lr", "grad_clip",
+                      "batch_size", "window", "labeled_share", "model_steps", "seed")
 
 
 @dataclass
@@ -39,6 +39,7 @@ class Config:
     grad_clip: float = 100.0  # gradient norm clip of every optimiser
     batch_size: int = 64  # windows per world model batch
     window: int = 16  # transitions per window
+    labeled_share: float = 0.0  # share of labeled windows in every batch (0: uniform over all windows; AIME-NoB: 0.5)
     model_steps: int = 30_000  # world model gradient steps (phase 1)
     precision: str = "auto"  # auto, fp32 or bf16 autocast for training (lawm.common.hardware: auto = bf16 where native)
     # -- latent-action policy (Table 2, "Agent") ----------------------------------------------------------
@@ -67,6 +68,8 @@ class Config:
         check_precision(self.precision)
         if not 0 <= self.kl_balance < 1:
             raise LawmError(f"the config field 'kl_balance' must lie in [0, 1), got {self.kl_balance}")
+        if not 0 <= self.labeled_share <= 1:
+            raise LawmError(f"the config field 'labeled_share' must lie in [0, 1], got {self.labeled_share}")
 
 
 PRESETS: dict[str, dict] = {
