@@ -202,14 +202,13 @@ def fraction_table(results: list[dict], task: str, kind: str) -> str:
         texts = []
         for m in methods:
             scores = _scores(results, f, m, task, kind)
-            texts.append(f"{_interval(bootstrap_mean(scores))} (n={len(scores)})" if len(scores) else "–")
+            if len(scores):
+                value, low, high = bootstrap_mean(scores)
+                texts.append(f"{value:.1f} [{low:.1f}, {high:.1f}] (n={len(scores)})")
+            else:
+                texts.append("–")
         lines.append(f"| {f:g} | " + " | ".join(texts) + " |")
     return "\n".join(lines)
-
-
-def _interval(estimate: tuple[float, float, float]) -> str:
-    value, low, high = estimate
-    return f"{value:.1f} [{low:.1f}, {high:.1f}]"
 
 
 def _fractions(results: list[dict], task: str, kind: str) -> list[float]:
