@@ -70,7 +70,8 @@ def test_report_gives_per_cell_differences_curves_and_the_label_fraction_curve(t
     assert iqm_rows == ["2", "12", "2", "2"]  # the IQM over tasks and datasets at each label fraction, reused
 
     curves = (tmp_path / "curves_lf0.05.png").read_bytes()
-    assert curves.startswith(b"\x89PNG") and int.from_bytes(curves[16:20], "big") == 4 * 42 * 11  # 4 panels of 4.2 inches at 110 dpi
+    width = int.from_bytes(curves[16:20], "big")  # the PNG header's width in pixels
+    assert curves.startswith(b"\x89PNG") and width == 4 * 42 * 11  # 4 panels of 4.2 inches side by side, 110 dpi
     assert (tmp_path / "label_fractions.png").read_bytes().startswith(b"\x89PNG")
     curve = report.split("## Score against label fraction")[1]
     assert "### walker-walk explore" in curve and "### cheetah-run" not in curve  # only cells with several fractions
