@@ -58,13 +58,17 @@ def make_dataset(task: str, kind: str, episodes: int, seed: int, label_fraction:
 
 
 def make_datasets(job: DatasetJob) -> str:
-    """Make the job's missing files: the first fraction from the recipe, the others as new label splits of it."""
-    (first_fraction, first), *others = job.files
-    if not Path(first).exists():
-        make_dataset(job.task, job.kind, job.episodes, job.seed, first_fraction).save(first)
-    for fraction, path in others:
-        if not Path(path).exists():
-            Dataset.load(first).relabel(fraction, job.seed).save(path)
+    """Make the job's missing files as new label splits of one that is there (another grid's, say), or of the
+    first fraction made from the recipe: every file of a job holds the same trajectories."""
+    missing = [(fraction, path) for fraction, path in job.files if not Path(path).exists()]
+    present = [path for _, path in job.files if Path(path).exists()]
+    if not present:
+        (fraction, path), *missing = missing
+        make_dataset(job.task, job.kind, job.episodes, job.seed, fraction).save(path)
+        present = [path]
+    source = Dataset.load(present[0])
+    for fraction, path in missing:
+        source.relabel(fraction, job.seed).save(path)
     return f"{len(job.files)} file(s)"
 
 

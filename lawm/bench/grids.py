@@ -12,6 +12,20 @@ Named grids:
   world-model cells (seed 0, one core each): LAWM ~0.11 CPU-s a world-model step and ~0.11 a policy step,
   C-LAP ~0.10 and ~0.12, so each of the 9 cells ~1-1.3 CPU-hours. ``--methods`` and ``--seeds`` run a
   slice of it, e.g. the model-free cells first.
+- ``claim``: the cells where the paper's claim (LAWM beats C-LAP on the labeled data alone and nears C-LAP
+  (Oracle)) is decided, plus the one run so far: walker-walk explore, cheetah-run medium-replay, hopper-stand
+  medium-replay and walker-walk medium-replay; all six methods, 3 seeds, 2000 trajectories, 5 % labeled,
+  ``small`` presets: 72 cells. Estimated CPU cost at today's defaults: 4 datasets ~15 CPU-minutes each; the
+  36 model-free cells ~0.3-0.5 CPU-hours each (as in ``reduced``), ~15 CPU-hours; the 36 world-model cells
+  ~2 CPU-hours each on an AVX2-only CPU (``benchmarks/cell.py``), ~72 CPU-hours: about 90 CPU-hours, some
+  45 hours of wall time on 2 cores. To be re-measured once the fidelity issue's defaults (fewer model steps)
+  land; its runs wait for them.
+- ``labels``: the label-fraction curve on walker-walk explore: LAWM, C-LAP and IDM-TD3+BC at 1, 2, 5, 10 and
+  25 % of the trajectories labeled, 2 seeds, ``small`` presets: 30 cells. Every fraction is a label split
+  of the same file with the same seed, so the labeled trajectories of a smaller fraction are among those of
+  every larger one, and its 5 % file and cells are the ``claim`` grid's (run both into one folder to share
+  those 6 cells). Estimated CPU cost: 20 world-model cells ~40 CPU-hours and 10 IDM-TD3+BC cells ~5, so
+  about 45 CPU-hours (less the shared cells); re-measured and run with ``claim``.
 - ``paper``: Table 1 in full: 3 tasks x 4 datasets x 6 methods x 5 seeds, ``paper`` presets (for a cluster).
 
 ``--grid FILE.json`` takes the fields of ``Grid`` as one JSON object (``name`` defaults to the file's stem).
@@ -40,6 +54,7 @@ class Grid:
     episodes: int = 2000  # trajectories per dataset, 500 steps each
     preset: str = "small"  # preset of every method: tiny, small or paper
     data_seed: int = 0  # seed of the datasets: every method and seed sees the same data
+    pairs: tuple[tuple[str, str], ...] = ()  # the (task, kind) pairs to run, among tasks x kinds; empty: all
 
     def __post_init__(self):
         _check(self)
@@ -54,12 +69,16 @@ class Grid:
         return replace(self, methods=self.methods if methods is None else methods,
                        seeds=self.seeds if seeds is None else seeds)
 
+    def datasets(self) -> list[tuple[str, str]]:
+        """The (task, kind) pairs of the grid: ``pairs`` when given, else every task with every kind."""
+        return list(self.pairs) or [(task, kind) for task in self.tasks for kind in self.kinds]
+
     def cells(self, out: Path) -> list[Cell]:
         """Every cell of the grid, with its dataset file and run folder under ``out``."""
         return [Cell(task, kind, fraction, method, seed, self.preset,
                      str(dataset_path(out, self, task, kind, fraction)),
                      str(out / "runs" / task / kind / f"lf{fraction:g}" / method / f"seed{seed}"))
-                for task in self.tasks for kind in self.kinds for fraction in self.label_fractions
+                for task, kind in self.datasets() for fraction in self.label_fractions
                 for method in self.methods for seed in self.seeds]
 
 
@@ -88,7 +107,12 @@ def load_grid(spec: str) -> Grid:
     missing = sorted({"tasks", "kinds", "methods", "seeds"} - set(values))
     if missing:
         raise LawmError(f"grid file {path} lacks the field '{missing[0]}'")
-    return Grid(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    return Grid(**{k: _tuples(v) for k, v in values.items()})
+
+
+def _tuples(value):
+    """JSON lists as tuples, nested ones too (a grid is frozen and hashable)."""
+    return tuple(map(_tuples, value)) if isinstance(value, list) else value
 
 
 def _check(grid: Grid) -> None:
@@ -108,14 +132,26 @@ def _check(grid: Grid) -> None:
         raise LawmError(f"grid '{grid.name}' needs label fractions in (0, 1]")
     if not isinstance(grid.episodes, int) or grid.episodes < 1:
         raise LawmError(f"grid '{grid.name}' needs a positive integer number of episodes")
+    for pair in grid.pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and pair[0] in grid.tasks and pair[1] in grid.kinds):
+            raise LawmError(f"grid '{grid.name}' has the pair {list(pair) if isinstance(pair, tuple) else pair!r}; "
+                            "each pair must be [task, kind] of its tasks and kinds")
     if grid.preset not in PRESETS:
         raise LawmError(f"grid '{grid.name}' names the unknown preset '{grid.preset}'; presets: {', '.join(PRESETS)}")
 
+
+# the claim grid's (task, kind) pairs: the three cells with the paper's large gaps, then the one run so far
+CLAIM_PAIRS = (("walker-walk", "explore"), ("cheetah-run", "medium-replay"), ("hopper-stand", "medium-replay"),
+               ("walker-walk", "medium-replay"))
 
 GRIDS = {
     "tiny": Grid("tiny", ("walker-walk",), ("random",), ("td3bc", "td3bc-oracle", "idm-td3bc"), (0, 1),
                  label_fractions=(0.25, 0.5), episodes=4, preset="tiny"),
     "reduced": Grid("reduced", ("walker-walk",), ("medium-replay",), tuple(METHODS), (0, 1, 2)),
+    "claim": Grid("claim", ("walker-walk", "cheetah-run", "hopper-stand"), ("explore", "medium-replay"),
+                  tuple(METHODS), (0, 1, 2), pairs=CLAIM_PAIRS),
+    "labels": Grid("labels", ("walker-walk",), ("explore",), ("lawm", "clap", "idm-td3bc"), (0, 1),
+                   label_fractions=(0.01, 0.02, 0.05, 0.1, 0.25)),
     "paper": Grid("paper", MAIN_TASKS, ("expert", "medium", "medium-replay", "explore"), tuple(METHODS),
                   (0, 1, 2, 3, 4), preset="paper"),
 }

@@ -2,16 +2,20 @@
 
 Every finished cell leaves ``cell.json`` (what it is) and ``eval.json`` (its normalized score) in its run
 folder. The report gives, per label fraction, Table 1's layout (mean +- sample standard deviation over seeds,
-the best method without oracle in bold, and the average row), each method's interquartile mean (IQM) with a
+the best method without oracle in bold, and the average row); per task and dataset, LAWM's score minus
+C-LAP's and minus C-LAP (Oracle)'s with a 95 % stratified-bootstrap confidence interval over seeds (each
+method's seeds resampled on their own); each method's interquartile mean (IQM) over tasks and datasets with a
 95 % stratified-bootstrap confidence interval (Agarwal et al., 2021: runs are resampled within each task and
-dataset), a figure of scores per method and dataset, learning curves for the methods that log evaluations
-during training (``eval_score`` in ``metrics.jsonl``), and, when the grid has several label fractions, the
-IQM of each method against the label fraction.
+dataset); a figure of scores per method and dataset; learning curves per task and dataset
+(``eval_score`` in ``metrics.jsonl``); and, for every task and dataset with several label fractions, each
+method's mean score against the label fraction with bootstrap intervals. Every interval is a percentile
+interval of ``BOOTSTRAP_SAMPLES`` resamples from a fixed generator seed, so a report is the same on every rebuild.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -21,6 +25,7 @@ from lawm.common.run import is_finished
 from lawm.errors import LawmError
 
 BOOTSTRAP_SAMPLES = 2000
+COMPARED = ("clap", "clap-oracle")  # the methods LAWM's score is set against, cell by cell
 COLORS = dict(zip(LABELS, ("tab:gray", "tab:purple", "tab:blue", "tab:orange", "tab:green", "tab:red")))
 
 
@@ -60,13 +65,32 @@ def iqm(scores: np.ndarray) -> np.ndarray:
     return scores[..., cut:scores.shape[-1] - cut].mean(-1)
 
 
+def stratified_bootstrap(strata: list[np.ndarray], statistic: Callable[[list[np.ndarray]], np.ndarray],
+                         samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> tuple[float, float, float]:
+    """``statistic`` of the strata and its 95 % percentile interval over ``samples`` resamples, each of which
+    draws every stratum's runs with replacement, independently of the other strata (deterministic for a
+    ``seed``). ``statistic`` maps one array of runs per stratum, resamples along the leading axes, to a value."""
+    rng = np.random.default_rng(seed)
+    resampled = [runs[rng.integers(0, len(runs), (samples, len(runs)))] for runs in strata]
+    low, high = np.percentile(statistic(resampled), [2.5, 97.5])
+    return float(statistic(strata)), float(low), float(high)
+
+
 def stratified_bootstrap_iqm(strata: list[np.ndarray], samples: int = BOOTSTRAP_SAMPLES,
                              seed: int = 0) -> tuple[float, float, float]:
-    """The IQM over all runs and its 95 % percentile interval, resampling runs with replacement per stratum."""
-    rng = np.random.default_rng(seed)
-    resampled = np.concatenate([runs[rng.integers(0, len(runs), (samples, len(runs)))] for runs in strata], 1)
-    low, high = np.percentile(iqm(resampled), [2.5, 97.5])
-    return float(iqm(np.concatenate(strata))), float(low), float(high)
+    """The IQM over all runs and its 95 % interval, resampling runs within each stratum (task and dataset)."""
+    return stratified_bootstrap(strata, lambda runs: iqm(np.concatenate(runs, -1)), samples, seed)
+
+
+def bootstrap_difference(first: np.ndarray, second: np.ndarray, samples: int = BOOTSTRAP_SAMPLES,
+                         seed: int = 0) -> tuple[float, float, float]:
+    """mean(first) - mean(second) over seeds and its 95 % interval, each method's seeds resampled on their own."""
+    return stratified_bootstrap([first, second], lambda runs: runs[0].mean(-1) - runs[1].mean(-1), samples, seed)
+
+
+def bootstrap_mean(scores: np.ndarray, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0) -> tuple[float, float, float]:
+    """The mean over seeds and its 95 % interval, resampling the seeds."""
+    return stratified_bootstrap([scores], lambda runs: runs[0].mean(-1), samples, seed)
 
 
 def _table_rows(entries: list[dict]) -> list[tuple[str, str]]:
@@ -140,6 +164,75 @@ def iqm_table(results: list[dict], fraction: float) -> str:
     return "\n".join(lines)
 
 
+def difference_table(results: list[dict], fraction: float) -> str | None:
+    """Per task and dataset, LAWM's mean score minus C-LAP's and minus C-LAP (Oracle)'s, each with its 95 %
+    stratified-bootstrap interval over seeds; None where no row has LAWM and one of them."""
+    rows, methods = _rows_of(results, fraction)
+    others = [m for m in COMPARED if m in methods]
+    if "lawm" not in methods or not others:
+        return None
+    lines = ["| task | dataset | " + " | ".join(f"LAWM − {LABELS[m]} | 95 % CI" for m in others) + " | seeds |",
+             "|---|---|" + "---:|---:|" * len(others) + "---:|"]
+    for task, kind in rows:
+        lawm = _scores(results, fraction, "lawm", task, kind)
+        scores = [_scores(results, fraction, m, task, kind) for m in others]
+        texts = []
+        for other in scores:
+            if len(lawm) and len(other):
+                value, low, high = bootstrap_difference(lawm, other)
+                texts.append(f"{value:+.1f} | [{low:+.1f}, {high:+.1f}]")
+            else:
+                texts.append("– | –")
+        seeds = "/".join(str(len(s)) for s in (lawm, *scores))
+        lines.append(f"| {task} | {kind} | " + " | ".join(texts) + f" | {seeds} |")
+    note = (f"Difference of mean normalized scores over seeds (seeds: LAWM/{'/'.join(LABELS[m] for m in others)}); "
+            f"95 % stratified-bootstrap percentile interval from {BOOTSTRAP_SAMPLES} resamples, each method's seeds "
+            "resampled with replacement independently of the other's (generator seed 0). An interval above 0: "
+            "LAWM is better in this cell at these seeds; one that holds 0: the seeds do not tell them apart.")
+    return "\n".join(lines + ["", note])
+
+
+def fraction_table(results: list[dict], task: str, kind: str) -> str:
+    """Per label fraction, each method's mean score on one task and dataset with its 95 % bootstrap interval."""
+    fractions = _fractions(results, task, kind)
+    methods = [m for m in LABELS if any(len(_scores(results, f, m, task, kind)) for f in fractions)]
+    lines = ["| label fraction | " + " | ".join(LABELS[m] for m in methods) + " |",
+             "|---:|" + "---:|" * len(methods)]
+    for f in fractions:
+        texts = []
+        for m in methods:
+            scores = _scores(results, f, m, task, kind)
+            if len(scores):
+                value, low, high = bootstrap_mean(scores)
+                texts.append(f"{value:.1f} [{low:.1f}, {high:.1f}] (n={len(scores)})")
+            else:
+                texts.append("–")
+        lines.append(f"| {f:g} | " + " | ".join(texts) + " |")
+    return "\n".join(lines)
+
+
+def _fractions(results: list[dict], task: str, kind: str) -> list[float]:
+    """The label fractions of one task and dataset's results, in order."""
+    return sorted({r["label_fraction"] for r in results if (r["task"], r["kind"]) == (task, kind)})
+
+
+def _fraction_rows(results: list[dict]) -> list[tuple[str, str]]:
+    """The (task, kind) pairs that have results at more than one label fraction."""
+    return [(t, k) for t, k in _table_rows(results) if len(_fractions(results, t, k)) > 1]
+
+
+def _panels(count: int, width: float, height: float):
+    """A figure of ``count`` panels, at most four to a row; the axes flat, unused ones hidden."""
+    import matplotlib.pyplot as plt
+
+    columns = min(count, 4)
+    rows = -(-count // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows), squeeze=False)
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    return fig, axes.flat[:count]
+
+
 def _save(fig, path: Path) -> None:
     import matplotlib.pyplot as plt
 
@@ -178,33 +271,34 @@ def plot_scores(results: list[dict], fraction: float, path: Path) -> None:
     _save(fig, path)
 
 
-def plot_fractions(results: list[dict], fractions: list[float], path: Path) -> None:
-    """Each method's IQM (95 % CI as a band) against the share of labeled trajectories."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3.6))
-    table = {f: iqm_rows(results, f) for f in fractions}
-    for m in LABELS:
-        points = [(f, *table[f][m][:3]) for f in fractions if m in table[f]]
-        if points:
-            f, value, low, high = map(np.array, zip(*points))
-            ax.plot(f, value, "o-", color=COLORS[m], label=LABELS[m])
-            ax.fill_between(f, low, high, color=COLORS[m], alpha=0.2)
-    ax.set(xscale="log", xlabel="label fraction", ylabel="IQM normalized score", ylim=(0, 100))
-    ax.set_xticks(fractions, [f"{f:g}" for f in fractions], minor=False)
-    ax.minorticks_off()
-    ax.legend(fontsize=7)
+def plot_fractions(results: list[dict], path: Path) -> None:
+    """Per task and dataset with several label fractions, each method's mean score (95 % bootstrap interval
+    over seeds as a band) against the share of labeled trajectories, on a log axis."""
+    rows = _fraction_rows(results)
+    fig, axes = _panels(len(rows), 5, 3.6)
+    for ax, (task, kind) in zip(axes, rows):
+        fractions = _fractions(results, task, kind)
+        for m in LABELS:
+            points = [(f, *bootstrap_mean(s)) for f in fractions if len(s := _scores(results, f, m, task, kind))]
+            if points:
+                f, value, low, high = map(np.array, zip(*points))
+                ax.plot(f, value, "o-", color=COLORS[m], label=LABELS[m])
+                ax.fill_between(f, low, high, color=COLORS[m], alpha=0.2)
+        ax.set(title=f"{task} {kind}", xscale="log", xlabel="label fraction", ylabel="normalized score",
+               ylim=(0, 100))
+        ax.set_xticks(fractions, [f"{f:g}" for f in fractions], minor=False)
+        ax.minorticks_off()
+        ax.legend(fontsize=7)
+    fig.suptitle("mean over seeds, 95 % bootstrap interval", fontsize=9)
     _save(fig, path)
 
 
 def plot_curves(curves: list[dict], fraction: float, path: Path) -> None:
     """Per task and dataset, each seed's evaluation score against training steps, coloured by method."""
-    import matplotlib.pyplot as plt
-
     here = [c for c in curves if c["label_fraction"] == fraction]
     rows = _table_rows(here)
-    fig, axes = plt.subplots(1, len(rows), figsize=(4.2 * len(rows), 3.4), squeeze=False)
-    for ax, (task, kind) in zip(axes[0], rows):
+    fig, axes = _panels(len(rows), 4.2, 3.4)
+    for ax, (task, kind) in zip(axes, rows):
         labelled = set()
         for c in sorted(here, key=lambda c: (list(LABELS).index(c["method"]), c["seed"])):
             if (c["task"], c["kind"]) == (task, kind):
@@ -218,7 +312,8 @@ def plot_curves(curves: list[dict], fraction: float, path: Path) -> None:
 
 
 def write_report(out: str | Path) -> list[Path]:
-    """report.md, scores PNG(s) and, with several label fractions, label_fractions.png in ``out``."""
+    """report.md, scores and learning-curve PNGs per label fraction and, where a task and dataset has several
+    label fractions, label_fractions.png in ``out``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -227,23 +322,31 @@ def write_report(out: str | Path) -> list[Path]:
     if not results:
         raise LawmError(f"{out} holds no finished benchmark cells (no runs/**/cell.json with an eval.json)")
     curves = load_curves(out)
-    fractions = sorted({r["label_fraction"] for r in results})
     written, sections = [], [f"# Benchmark report\n\nRebuilt from the {len(results)} finished cells under `{out}`."]
-    for fraction in fractions:
+    for fraction in sorted({r["label_fraction"] for r in results}):
         figure = out / f"scores_lf{fraction:g}.png"
         plot_scores(results, fraction, figure)
         written.append(figure)
-        sections.append(f"## Label fraction {fraction:g}\n\n{table1(results, fraction)}\n\n"
-                        f"### IQM over tasks and datasets\n\n{iqm_table(results, fraction)}\n\n![scores]({figure.name})")
+        sections.append(f"## Label fraction {fraction:g}\n\n{table1(results, fraction)}")
+        differences = difference_table(results, fraction)
+        if differences:
+            sections.append(f"### LAWM against C-LAP, per task and dataset\n\n{differences}")
+        sections.append(f"### IQM over tasks and datasets\n\n{iqm_table(results, fraction)}\n\n"
+                        f"95 % stratified-bootstrap interval from {BOOTSTRAP_SAMPLES} resamples (runs resampled "
+                        f"within each task and dataset).\n\n![scores]({figure.name})")
         if any(c["label_fraction"] == fraction for c in curves):
             figure = out / f"curves_lf{fraction:g}.png"
             plot_curves(curves, fraction, figure)
             written.append(figure)
-            sections.append(f"### Learning curves (the methods that evaluate during training)\n\n![curves]({figure.name})")
-    if len(fractions) > 1:
-        plot_fractions(results, fractions, out / "label_fractions.png")
+            sections.append(f"### Learning curves, per task and dataset\n\n![curves]({figure.name})")
+    rows = _fraction_rows(results)
+    if rows:
+        plot_fractions(results, out / "label_fractions.png")
         written.append(out / "label_fractions.png")
-        sections.append("## Score against label fraction\n\n![label fractions](label_fractions.png)")
+        tables = [f"### {task} {kind}\n\n{fraction_table(results, task, kind)}" for task, kind in rows]
+        sections.append("## Score against label fraction\n\nMean normalized score over seeds and its 95 % "
+                        f"bootstrap interval ({BOOTSTRAP_SAMPLES} resamples of the seeds, generator seed 0).\n\n"
+                        + "\n\n".join(tables) + "\n\n![label fractions](label_fractions.png)")
     with atomic_path(out / "report.md") as tmp:
         tmp.write_text("\n\n".join(sections) + "\n")
     return [out / "report.md", *written]

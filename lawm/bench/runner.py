@@ -92,7 +92,7 @@ def dataset_jobs(grid: Grid, out: Path) -> list[DatasetJob]:
     """One job per task and kind whose files are not all there yet."""
     jobs = [DatasetJob(task, kind, grid.episodes, grid.data_seed,
                        tuple((f, str(dataset_path(out, grid, task, kind, f))) for f in grid.label_fractions))
-            for task in grid.tasks for kind in grid.kinds]
+            for task, kind in grid.datasets()]
     return [job for job in jobs if not all(Path(path).exists() for _, path in job.files)]
 
 
