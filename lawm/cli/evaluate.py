@@ -1,5 +1,5 @@
 """``lawm eval``: evaluate the final policy of a finished run folder again, in its environment, optionally
-filming it."""
+filming it; ``lawm plot``: a run folder's learning curve."""
 from __future__ import annotations
 
 
@@ -19,6 +19,13 @@ def register(commands, train_commands) -> None:
                         help="film one step in this many (default 1: every step)")
     parser.add_argument("--video-size", type=int, default=128, help="pixels a side of each episode (default 128)")
     parser.set_defaults(handler=_eval)
+
+    plot = commands.add_parser("plot", help="a run's learning curve as a PNG",
+                               description="Plot the normalized scores a run folder logged during training "
+                               "(eval_score in metrics.jsonl) against training steps; the run may be unfinished.")
+    plot.add_argument("run_dir", help="a run folder made by 'lawm train'")
+    plot.add_argument("--out", required=True, help="the PNG file to write")
+    plot.set_defaults(handler=_plot)
 
 
 def _eval(args) -> None:
@@ -50,3 +57,10 @@ def _eval(args) -> None:
     print(f"{describe(args.run_dir, result)}; written to {path}")
     if video is not None:
         print(f"wrote {video.path}: {video.frames} frames of {min(video.episodes, episodes)} episode(s)")
+
+
+def _plot(args) -> None:
+    from lawm.bench.report import plot_run
+
+    plot_run(args.run_dir, args.out)
+    print(f"wrote {args.out}")
