@@ -18,6 +18,8 @@ def register(commands, train_commands) -> None:
     parser.add_argument("--video-every", type=int, default=1,
                         help="film one step in this many (default 1: every step)")
     parser.add_argument("--video-size", type=int, default=128, help="pixels a side of each episode (default 128)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the policies are small, "
+                        "and a second thread's waiting slows the software renderer several times)")
     parser.set_defaults(handler=_eval)
 
     plot = commands.add_parser("plot", help="a run's learning curve as a PNG",
@@ -31,6 +33,7 @@ def register(commands, train_commands) -> None:
 def _eval(args) -> None:
     from pathlib import Path
 
+    from lawm.cli import set_threads
     from lawm.envs import enable_rendering
 
     video = None
@@ -43,6 +46,7 @@ def _eval(args) -> None:
     from lawm.common.files import write_json
     from lawm.evaluation import describe, evaluate, load_policy
 
+    set_threads(args)
     policy, config = load_policy(args.run_dir)
     seed = config["seed"] if args.seed is None else args.seed
     episodes = config["eval_episodes"] if args.episodes is None else args.episodes
