@@ -19,10 +19,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-# A smoke-scale demo, about ten minutes on 2 cores of an AVX2-only CPU: a 100-episode walker-walk medium-replay
-# dataset (5 % labeled) from the shipped snapshots (two rollout processes) and its return histogram, then LAWM at
-# the `demo` preset (one torch thread: its small networks are overhead-bound), its learning curve, and the
-# final policy evaluated again on film. Rerunning resumes.
+# A smoke-scale demo, about five minutes on 2 busy cores of an AVX2-only CPU: a 100-episode walker-walk
+# medium-replay dataset (5 % labeled) from the shipped snapshots (two rollout processes) and its return histogram,
+# then LAWM at the `demo` preset (one torch thread: its small networks are overhead-bound), its learning curve,
+# and the final policy evaluated again on film. Rerunning resumes.
 demo: data/demo.h5
 	$(BIN)/lawm data stats data/demo.h5 --plot data/demo_returns.png
 	$(BIN)/lawm train lawm --dataset data/demo.h5 --preset demo --run runs/demo --threads 1
