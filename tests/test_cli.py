@@ -8,10 +8,10 @@ from conftest import run_lawm
 
 def test_help_lists_every_command():
     out = run_lawm("--help").stdout
-    for command in ("data", "train", "eval", "behaviour"):
+    for command in ("data", "train", "eval", "plot", "behaviour"):
         assert command in out
     for sub in (["data", "random"], ["data", "make"], ["data", "stats"], ["data", "table"], ["data", "relabel"],
-                ["behaviour", "sac"], ["behaviour", "explore"], ["behaviour", "export"], ["eval"]):
+                ["behaviour", "sac"], ["behaviour", "explore"], ["behaviour", "export"], ["eval"], ["plot"]):
         assert "usage: lawm" in run_lawm(*sub, "--help").stdout
 
 
@@ -60,6 +60,8 @@ def test_bad_inputs_exit_nonzero_with_one_sentence(walker_file, tmp_path):
     if not torch.cuda.is_available():
         _assert_one_sentence_error(run_lawm(*train, "--device", "cuda", check=False), "needs CUDA")
     _assert_one_sentence_error(run_lawm("eval", walker_file.parent, check=False), "is not a run folder")
+    _assert_one_sentence_error(run_lawm("plot", walker_file.parent, "--out", tmp_path / "curve.png", check=False),
+                               "is not a run folder")
 
 
 def test_behaviour_sac_runs_and_refuses_a_different_config(tmp_path):

@@ -7,6 +7,7 @@ import pytest
 import torch
 from conftest import random_dataset, run_lawm
 
+from lawm.bench.report import plot_run
 from lawm.common.config import build
 from lawm.data import Dataset, WindowSampler
 from lawm.errors import LawmError
@@ -278,6 +279,21 @@ def test_the_policy_phase_logs_a_learning_curve_ending_in_the_final_score(datase
     curve = {row["step"]: row["eval_score"] for row in rows if "eval_score" in row}
     assert sorted(curve) == [20, 30]
     assert json.loads((run / "eval.json").read_text())["normalized_score"] == curve[30]
+    run_lawm("plot", run, "--out", tmp_path / "curve.png")
+    assert (tmp_path / "curve.png").read_bytes().startswith(b"\x89PNG")
+    unscored = tmp_path / "unscored"
+    unscored.mkdir()
+    (unscored / "config.json").write_text((run / "config.json").read_text())
+    with pytest.raises(LawmError, match="has logged no normalized evaluation score yet"):
+        plot_run(unscored, tmp_path / "none.png")
+
+
+def test_the_demo_preset_builds_and_takes_a_step_of_each_phase(dataset):
+    config, small = build(Config, PRESETS, "demo", []), build(Config, PRESETS, "small", [])
+    assert config.model_steps + config.policy_steps < (small.model_steps + small.policy_steps) / 10
+    training = Training(LAWM(config), dataset)
+    for step in (0, config.model_steps):
+        assert all(torch.isfinite(value) for value in training.update(step).values())
 
 
 def test_a_run_can_start_its_policy_phase_from_another_runs_world_model(lawm_run, dataset, tmp_path):

@@ -1,4 +1,5 @@
-"""``lawm report``: Table 1, IQMs and figures rebuilt from a benchmark folder's result files alone.
+"""``lawm report``: Table 1, IQMs and figures rebuilt from a benchmark folder's result files alone; ``lawm plot``:
+one run folder's learning curve.
 
 Every finished cell leaves ``cell.json`` (what it is) and ``eval.json`` (its normalized score) in its run
 folder. The report gives, per label fraction, Table 1's layout (mean +- sample standard deviation over seeds,
@@ -21,7 +22,7 @@ import numpy as np
 
 from lawm.bench.cells import DATASET_KINDS, LABELS
 from lawm.common.files import atomic_path
-from lawm.common.run import is_finished
+from lawm.common.run import is_finished, saved_config
 from lawm.errors import LawmError
 
 BOOTSTRAP_SAMPLES = 2000
@@ -45,15 +46,22 @@ def load_results(out: str | Path) -> list[dict]:
             for folder, fields in _finished_cells(out)]
 
 
+def eval_curve(run_dir: str | Path) -> tuple[tuple, tuple]:
+    """(steps, scores) of the normalized scores a run folder's ``metrics.jsonl`` logs during training
+    (``eval_score``; every method logs it); two empty tuples where it logs none."""
+    path = Path(run_dir) / "metrics.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    points = [(m["step"], m["eval_score"]) for m in map(json.loads, lines) if m.get("eval_score") is not None]
+    return tuple(zip(*points)) or ((), ())
+
+
 def load_curves(out: str | Path) -> list[dict]:
     """One row (task, kind, label_fraction, method, seed, steps, scores) per finished cell whose
-    ``metrics.jsonl`` logs ``eval_score`` during training (every method does)."""
+    ``metrics.jsonl`` logs ``eval_score`` during training."""
     curves = []
     for folder, fields in _finished_cells(out):
-        lines = (folder / "metrics.jsonl").read_text().splitlines() if (folder / "metrics.jsonl").exists() else []
-        points = [(m["step"], m["eval_score"]) for m in map(json.loads, lines) if "eval_score" in m]
-        if points:
-            steps, scores = zip(*points)
+        steps, scores = eval_curve(folder)
+        if steps:
             curves.append(dict(fields, steps=steps, scores=scores))
     return curves
 
@@ -295,20 +303,43 @@ def plot_fractions(results: list[dict], path: Path) -> None:
 
 def plot_curves(curves: list[dict], fraction: float, path: Path) -> None:
     """Per task and dataset, each seed's evaluation score against training steps, coloured by method."""
-    here = [c for c in curves if c["label_fraction"] == fraction]
+    here = sorted((c for c in curves if c["label_fraction"] == fraction),
+                  key=lambda c: (list(LABELS).index(c["method"]), c["seed"]))
     rows = _table_rows(here)
     fig, axes = _panels(len(rows), 4.2, 3.4)
     for ax, (task, kind) in zip(axes, rows):
-        labelled = set()
-        for c in sorted(here, key=lambda c: (list(LABELS).index(c["method"]), c["seed"])):
-            if (c["task"], c["kind"]) == (task, kind):
-                label = None if c["method"] in labelled else LABELS[c["method"]]
-                ax.plot(c["steps"], c["scores"], "o-", ms=2, lw=1, color=COLORS[c["method"]], alpha=0.8, label=label)
-                labelled.add(c["method"])
-        ax.set(title=f"{task} {kind}", xlabel="training step", ylabel="normalized score", ylim=(0, 100))
-        ax.legend(fontsize=7)
+        _draw_curves(ax, [c for c in here if (c["task"], c["kind"]) == (task, kind)], f"{task} {kind}")
     fig.suptitle(f"label fraction {fraction:g}: evaluation during training, one line per seed", fontsize=9)
     _save(fig, path)
+
+
+def _draw_curves(ax, curves: list[dict], title: str) -> None:
+    """One panel of learning curves, in the given order: score against training step, one colour and one
+    legend entry per method."""
+    labelled = set()
+    for c in curves:
+        label = None if c["method"] in labelled else LABELS.get(c["method"], c["method"])
+        ax.plot(c["steps"], c["scores"], "o-", ms=2, lw=1, color=COLORS.get(c["method"]), alpha=0.8, label=label)
+        labelled.add(c["method"])
+    ax.set(title=title, xlabel="training step", ylabel="normalized score", ylim=(0, 100))
+    ax.legend(fontsize=7)
+
+
+def plot_run(run_dir: str | Path, path: str | Path) -> None:
+    """One run folder's learning curve, the scores its training logged (``lawm plot``), as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    config = saved_config(run_dir)
+    steps, scores = eval_curve(run_dir)
+    if not steps:
+        raise LawmError(f"{run_dir} has logged no normalized evaluation score yet (eval_score in metrics.jsonl)")
+    method = config["algorithm"] + ("-oracle" if config.get("oracle") else "")
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    _draw_curves(ax, [dict(method=method, steps=steps, scores=scores)], f"{Path(run_dir).name}: {config['task']}")
+    _save(fig, Path(path))
 
 
 def write_report(out: str | Path) -> list[Path]:

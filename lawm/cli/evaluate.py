@@ -1,5 +1,5 @@
 """``lawm eval``: evaluate the final policy of a finished run folder again, in its environment, optionally
-filming it."""
+filming it; ``lawm plot``: a run folder's learning curve."""
 from __future__ import annotations
 
 
@@ -18,12 +18,22 @@ def register(commands, train_commands) -> None:
     parser.add_argument("--video-every", type=int, default=1,
                         help="film one step in this many (default 1: every step)")
     parser.add_argument("--video-size", type=int, default=128, help="pixels a side of each episode (default 128)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the policies are small, "
+                        "and a second thread's waiting slows the software renderer several times)")
     parser.set_defaults(handler=_eval)
+
+    plot = commands.add_parser("plot", help="a run's learning curve as a PNG",
+                               description="Plot the normalized scores a run folder logged during training "
+                               "(eval_score in metrics.jsonl) against training steps; the run may be unfinished.")
+    plot.add_argument("run_dir", help="a run folder made by 'lawm train'")
+    plot.add_argument("--out", required=True, help="the PNG file to write")
+    plot.set_defaults(handler=_plot)
 
 
 def _eval(args) -> None:
     from pathlib import Path
 
+    from lawm.cli import set_threads
     from lawm.envs import enable_rendering
 
     video = None
@@ -36,6 +46,7 @@ def _eval(args) -> None:
     from lawm.common.files import write_json
     from lawm.evaluation import describe, evaluate, load_policy
 
+    set_threads(args)
     policy, config = load_policy(args.run_dir)
     seed = config["seed"] if args.seed is None else args.seed
     episodes = config["eval_episodes"] if args.episodes is None else args.episodes
@@ -50,3 +61,10 @@ def _eval(args) -> None:
     print(f"{describe(args.run_dir, result)}; written to {path}")
     if video is not None:
         print(f"wrote {video.path}: {video.frames} frames of {min(video.episodes, episodes)} episode(s)")
+
+
+def _plot(args) -> None:
+    from lawm.bench.report import plot_run
+
+    plot_run(args.run_dir, args.out)
+    print(f"wrote {args.out}")

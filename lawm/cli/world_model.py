@@ -12,7 +12,7 @@ def register(commands, train_commands) -> None:
                                            "rerunning the same command resumes the run folder.")
         parser.add_argument("--dataset", required=True, help="a dataset file (.h5)")
         parser.add_argument("--run", required=True, help="the run folder to create or resume")
-        add_config_options(parser, "tiny, small (the CPU default) or paper")
+        add_config_options(parser, "tiny, demo (make demo), small (the CPU default) or paper")
         parser.add_argument("--device", default="cpu", help="torch device of the model and the policy: cpu "
                             "(default) or cuda; the run folder can resume on another device")
         add_run_options(parser, threads=None)

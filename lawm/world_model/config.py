@@ -76,6 +76,10 @@ PRESETS: dict[str, dict] = {
     "tiny": dict(deter=32, stoch=8, embed=32, hidden=32, units=32, latent_action=4, batch_size=8, window=8,
                  policy_units=32, policy_starts=16, model_steps=60, policy_steps=20, log_every=10,
                  diagnostics_every=30, checkpoint_every=20, eval_episodes=1, eval_every=10),
+    # make demo: five minutes on 2 busy cores of an AVX2-only CPU (README); smoke scale, its score is not the paper's
+    "demo": dict(deter=128, stoch=16, embed=128, hidden=128, units=128, batch_size=32, model_steps=2000,
+                 policy_units=128, policy_layers=2, policy_starts=128, policy_steps=1000,
+                 log_every=50, diagnostics_every=500, checkpoint_every=500, eval_every=200),
     "small": dict(),  # the defaults above, sized for this 2-core CPU (benchmarks/world_model.py)
     "paper": dict(deter=512, stoch=64, embed=512, hidden=640, units=512, batch_size=64, window=50,
                   policy_starts=3200, model_steps=100_000, policy_steps=100_000, eval_every=10_000),
