@@ -16,3 +16,5 @@ probe p0-defaults
 probe p1-support2 --set support=2.0
 probe p2-logprob0.001 --set logprob_scale=0.001
 probe p3-support0.5 --set support=0.5
+# then the two policy settings that helped, together
+probe p4-support2-logprob0.001 --set support=2.0 --set logprob_scale=0.001
