@@ -32,9 +32,11 @@ class Config:
     latent_action: int = 12  # latent action size
     min_std: float = 0.1  # lower bound of every latent Gaussian's standard deviation
     min_likelihood_std: float = 0.05  # lower bound of the learned observation/reward/action likelihood std
-    unit_likelihoods: bool = False  # observation and reward likelihoods with unit variance (MSE), as in the group's code
+    # observation and reward likelihoods with unit variance (MSE), as in the group's code (results/fidelity m2: lower)
+    unit_likelihoods: bool = False
     free_nats: float = 1.0  # free nats of the state and latent action KL terms, per step (Table 2: 1.0)
-    kl_balance: float = 0.0  # alpha of the state KL's balancing (DreamerV2, the group's RSSM: 0.8); 0: the plain KL
+    # alpha of the state KL's balancing (DreamerV2, the group's RSSM: 0.8; results/fidelity m1: no gain); 0: plain KL
+    kl_balance: float = 0.0
     model_lr: float = 3e-4  # world model learning rate
     grad_clip: float = 100.0  # gradient norm clip of every optimiser
     batch_size: int = 64  # windows per world model batch

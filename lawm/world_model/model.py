@@ -6,9 +6,8 @@ dynamics model, IDM) and the action decoder p(a_t | s_t, u_t), shared with q(a_t
 
 Observations are normalized with the dataset's statistics, kept as buffers (design section 6). Observation,
 reward and action likelihoods are Gaussians with a learned per-dimension standard deviation (observations
-and rewards with unit variance where ``unit_likelihoods`` is set). Decoded actions
-are squashed into the action bounds, so that the channel from o_{t+1} into the transition carries no more
-than an action.
+and rewards with unit variance where ``unit_likelihoods`` is set). Decoded actions are squashed into the
+action bounds, so that the channel from o_{t+1} into the transition carries no more than an action.
 
 Tasks that terminate (``lawm.envs.can_terminate``) add a continuation head: a Bernoulli on s_t that the
 episode goes on (as in Dreamer and C-LAP), trained on the dataset's terminations; imagined returns are
