@@ -15,9 +15,14 @@ COMMAND_MODULES = ["lawm.cli.data", "lawm.cli.behaviour", "lawm.cli.world_model"
 
 def add_run_options(parser: argparse.ArgumentParser, threads: int | None = 1) -> None:
     """The options every training command shares: torch threads and the progress bar."""
+    add_threads_option(parser, threads)
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def add_threads_option(parser: argparse.ArgumentParser, threads: int | None = 1) -> None:
+    """``--threads``, read by ``set_threads``."""
     parser.add_argument("--threads", type=int, default=threads,
                         help="torch threads (small networks: 1 is best)" if threads else "torch threads (default: all)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
 def add_config_options(parser: argparse.ArgumentParser, presets: str, default: str = "small") -> None:

@@ -2,6 +2,8 @@
 filming it; ``lawm plot``: a run folder's learning curve."""
 from __future__ import annotations
 
+from lawm.cli import add_threads_option, set_threads
+
 
 def register(commands, train_commands) -> None:
     parser = commands.add_parser("eval", help="evaluate a finished run's final policy again",
@@ -18,8 +20,7 @@ def register(commands, train_commands) -> None:
     parser.add_argument("--video-every", type=int, default=1,
                         help="film one step in this many (default 1: every step)")
     parser.add_argument("--video-size", type=int, default=128, help="pixels a side of each episode (default 128)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1: the policies are small, "
-                        "and a second thread's waiting slows the software renderer several times)")
+    add_threads_option(parser)  # one thread: a second one's waiting slows the software renderer several times
     parser.set_defaults(handler=_eval)
 
     plot = commands.add_parser("plot", help="a run's learning curve as a PNG",
@@ -33,7 +34,6 @@ def register(commands, train_commands) -> None:
 def _eval(args) -> None:
     from pathlib import Path
 
-    from lawm.cli import set_threads
     from lawm.envs import enable_rendering
 
     video = None
