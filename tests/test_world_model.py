@@ -9,6 +9,7 @@ from conftest import random_dataset, run_lawm
 
 from lawm.bench.report import plot_run
 from lawm.common.config import build
+from lawm.common.run import RunFolder
 from lawm.data import Dataset, WindowSampler
 from lawm.errors import LawmError
 from lawm.evaluation import load_policy
@@ -300,8 +301,12 @@ def test_a_run_can_start_its_policy_phase_from_another_runs_world_model(lawm_run
     source = json.loads((lawm_run / "config.json").read_text())
     fields = {k: v for k, v in source.items() if k not in ("algorithm", "task", "dataset", "reference_scores")}
     probe = LAWM(Config(**{**fields, "support": 2.0, "model_from": str(lawm_run)}))
-    probe.fit(dataset, tmp_path / "probe", progress=False)
-    trained, _ = load_policy(lawm_run)
+    holder = RunFolder(lawm_run, source)  # another process writing or branching from it holds the lock
+    try:
+        probe.fit(dataset, tmp_path / "probe", progress=False)
+        trained, _ = load_policy(lawm_run)
+    finally:
+        holder.close()
     for name, value in trained.model.state_dict().items():
         assert torch.equal(value, probe.model.state_dict()[name]), name
     steps = [json.loads(line)["step"] for line in (tmp_path / "probe" / "metrics.jsonl").read_text().splitlines()]

@@ -27,7 +27,7 @@ from lawm.common.config import build, check_minimums, from_dict, to_dict
 from lawm.common.hardware import check_precision, matmul_precision, resolve_precision, upgrade_fields
 from lawm.common.loop import train
 from lawm.common.nets import EnsembleMLP, Normalizer, mlp
-from lawm.common.run import RunFolder, seed_everything
+from lawm.common.run import RunFolder, final_state, seed_everything
 from lawm.data import Dataset
 from lawm.envs import Env
 from lawm.evaluation import evaluate
@@ -239,7 +239,7 @@ def load_policy(run_dir: Path, config: dict) -> TD3BC:
     """The final actor of a TD3+BC or IDM-TD3+BC run folder (``lawm eval``)."""
     fields = {f.name for f in dataclasses.fields(TD3BCConfig)}
     td3bc_config = from_dict(TD3BCConfig, {k: v for k, v in upgrade_fields(config).items() if k in fields})
-    state = RunFolder(run_dir, config).final_state()
+    state = final_state(run_dir)
     env = Env(config["task"])
     normalizer = Normalizer(np.zeros(env.observation_dim), np.ones(env.observation_dim))
     agent = TD3BC(td3bc_config, normalizer, env.action_low, env.action_high)

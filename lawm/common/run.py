@@ -5,8 +5,9 @@
 training (its first step, precision and CPU); ``checkpoint.pt`` the full training state,
 written atomically; ``eval.json`` and other results beside them. Opening a folder that already holds a
 config resumes it, provided the config is the same. One process at a time writes a run folder (it holds the
-folder's lock from opening it until ``close``). Checkpoints are loaded with ``weights_only=True``: they hold
-only tensors, numbers, strings, lists, tuples and dicts, so loading one cannot run code.
+folder's lock from opening it until ``close``); reading a checkpoint takes no lock. Checkpoints are loaded with
+``weights_only=True``: they hold only tensors, numbers, strings, lists, tuples and dicts, so loading one cannot
+run code.
 """
 from __future__ import annotations
 
@@ -70,6 +71,33 @@ def is_finished(run_dir: str | Path) -> bool:
     return (Path(run_dir) / "eval.json").exists()
 
 
+def read_checkpoint(run_dir: str | Path) -> dict | None:
+    """The training state saved in a run folder, or None where it has none. Reading takes no lock, so a
+    finished run can be evaluated, or lend its world model, while others read it or its writer holds it:
+    checkpoints are replaced whole by a rename, never written in place."""
+    path = Path(run_dir) / "checkpoint.pt"
+    if not path.exists():
+        return None
+    try:
+        with torch.serialization.safe_globals(_LEGACY_NUMPY):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise LawmError(f"checkpoint {path} holds objects other than tensors, numbers, strings, lists and dicts, "
+                        "which lawm refuses to load because loading them could run code") from None
+    except Exception as error:  # noqa: BLE001 (any unreadable checkpoint gets the same sentence)
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise LawmError(f"checkpoint {path} cannot be read ({reason})") from None
+
+
+def final_state(run_dir: str | Path) -> dict:
+    """The training state of a finished run: one whose training wrote ``eval.json`` at its end."""
+    state = read_checkpoint(run_dir) if is_finished(run_dir) else None
+    if state is None:
+        raise LawmError(f"run folder {run_dir} is not finished (it has no eval.json yet); rerun its training "
+                        "command to finish it")
+    return state
+
+
 class RunFolder:
     """One training run on disk."""
 
@@ -91,26 +119,7 @@ class RunFolder:
 
     def load_checkpoint(self) -> dict | None:
         """The saved training state, or None for a fresh run."""
-        if not self.checkpoint_path.exists():
-            return None
-        try:
-            with torch.serialization.safe_globals(_LEGACY_NUMPY):
-                return torch.load(self.checkpoint_path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:
-            raise LawmError(f"checkpoint {self.checkpoint_path} holds objects other than tensors, numbers, "
-                            "strings, lists and dicts, which lawm refuses to load because loading them could "
-                            "run code") from None
-        except Exception as error:  # noqa: BLE001 (any unreadable checkpoint gets the same sentence)
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise LawmError(f"checkpoint {self.checkpoint_path} cannot be read ({reason})") from None
-
-    def final_state(self) -> dict:
-        """The training state of a finished run: one whose training wrote ``eval.json`` at its end."""
-        state = self.load_checkpoint() if is_finished(self.path) else None
-        if state is None:
-            raise LawmError(f"run folder {self.path} is not finished (it has no eval.json yet); rerun its "
-                            "training command to finish it")
-        return state
+        return read_checkpoint(self.path)
 
     def save_checkpoint(self, state: dict) -> None:
         with atomic_path(self.checkpoint_path) as tmp:

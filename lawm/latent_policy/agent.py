@@ -20,7 +20,8 @@ from lawm.common.config import from_dict, to_dict
 from lawm.common.device import torch_device
 from lawm.common.hardware import autocast, resolve_precision, upgrade_fields
 from lawm.common.loop import train
-from lawm.common.run import RunFolder, is_finished, rng_state, saved_config, seed_everything
+from lawm.common.run import (RunFolder, final_state, is_finished, read_checkpoint, rng_state, saved_config,
+                             seed_everything)
 from lawm.data import Dataset, WindowSampler
 from lawm.envs import Env, can_terminate
 from lawm.errors import LawmError
@@ -248,9 +249,7 @@ class Training:
         if differs:
             raise LawmError(f"model_from={source} was made with {differs[0]}={theirs.get(differs[0])!r}, not "
                             f"{config.get(differs[0])!r}; its world model fits another setting")
-        folder = RunFolder(source, theirs)  # holds the source's lock while its checkpoint is read
-        state = folder.load_checkpoint()
-        folder.close()
+        state = read_checkpoint(source)
         if state is None or state["step"] < self.config.model_steps:
             raise LawmError(f"model_from={source} has not finished its {self.config.model_steps} world-model steps")
         self.agent.model.load_state_dict(state["agent"]["model"])
@@ -279,7 +278,7 @@ def load_policy(run_dir: Path, config: dict) -> LatentActionAgent:
               if name not in ("algorithm", "task", "dataset", "oracle", "reference_scores")}
     cls = AGENTS[config["algorithm"]]
     agent = cls(from_dict(Config, fields), **({"oracle": config["oracle"]} if cls is CLAP else {}))
-    state = RunFolder(run_dir, config).final_state()
+    state = final_state(run_dir)
     env = Env(config["task"])
     agent.build(env.observation_dim, env.action_low, env.action_high, continuation=can_terminate(config["task"]))
     agent.load_state_dict(state["agent"])
