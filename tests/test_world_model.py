@@ -1,6 +1,7 @@
 """The latent-action world model, C-LAP's latent-action policy and their commands, at the tiny preset."""
 import contextlib
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -291,7 +292,7 @@ def test_the_policy_phase_logs_a_learning_curve_ending_in_the_final_score(datase
 
 def test_the_demo_preset_builds_and_takes_a_step_of_each_phase(dataset):
     config, small = build(Config, PRESETS, "demo", []), build(Config, PRESETS, "small", [])
-    assert config.model_steps + config.policy_steps < (small.model_steps + small.policy_steps) / 10
+    assert config.model_steps + config.policy_steps < (small.model_steps + small.policy_steps) / 5
     training = Training(LAWM(config), dataset)
     for step in (0, config.model_steps):
         assert all(torch.isfinite(value) for value in training.update(step).values())
@@ -300,7 +301,7 @@ def test_the_demo_preset_builds_and_takes_a_step_of_each_phase(dataset):
 def test_a_run_can_start_its_policy_phase_from_another_runs_world_model(lawm_run, dataset, tmp_path):
     source = json.loads((lawm_run / "config.json").read_text())
     fields = {k: v for k, v in source.items() if k not in ("algorithm", "task", "dataset", "reference_scores")}
-    probe = LAWM(Config(**{**fields, "support": 2.0, "model_from": str(lawm_run)}))
+    probe = LAWM(Config(**{**fields, "support": 1.5, "model_from": str(lawm_run)}))
     holder = RunFolder(lawm_run, source)  # another process writing or branching from it holds the lock
     try:
         probe.fit(dataset, tmp_path / "probe", progress=False)
@@ -314,3 +315,8 @@ def test_a_run_can_start_its_policy_phase_from_another_runs_world_model(lawm_run
     other = LAWM(Config(**{**fields, "deter": 16, "model_from": str(lawm_run)}))
     with pytest.raises(LawmError, match="was made with deter=32, not 16"):
         other.fit(dataset, tmp_path / "refused", progress=False)
+    old = tmp_path / "saved-before-labeled-share"  # its config lacks the field: it trained on uniform batches
+    shutil.copytree(lawm_run, old, ignore=shutil.ignore_patterns(".lock"))
+    (old / "config.json").write_text(json.dumps({k: v for k, v in source.items() if k != "labeled_share"}))
+    with pytest.raises(LawmError, match="was made with labeled_share=0.0, not 0.5"):
+        LAWM(Config(**{**fields, "model_from": str(old)})).fit(dataset, tmp_path / "refused-old", progress=False)

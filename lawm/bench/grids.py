@@ -17,15 +17,14 @@ Named grids:
   medium-replay and walker-walk medium-replay; all six methods, 3 seeds, 2000 trajectories, 5 % labeled,
   ``small`` presets: 72 cells. Estimated CPU cost at today's defaults: 4 datasets ~15 CPU-minutes each; the
   36 model-free cells ~0.3-0.5 CPU-hours each (as in ``reduced``), ~15 CPU-hours; the 36 world-model cells
-  ~2 CPU-hours each on an AVX2-only CPU (``benchmarks/cell.py``), ~72 CPU-hours: about 90 CPU-hours, some
-  45 hours of wall time on 2 cores. To be re-measured once the fidelity issue's defaults (fewer model steps)
-  land; its runs wait for them.
+  ~0.8-0.9 CPU-hours each on an AVX2-only CPU at the 10k + 6k steps of ``small`` (``benchmarks/cell.py``'s
+  step times), ~31 CPU-hours: about 47 CPU-hours, some 24 hours of wall time on 2 cores.
 - ``labels``: the label-fraction curve on walker-walk explore: LAWM, C-LAP and IDM-TD3+BC at 1, 2, 5, 10 and
   25 % of the trajectories labeled, 2 seeds, ``small`` presets: 30 cells. Every fraction is a label split
   of the same file with the same seed, so the labeled trajectories of a smaller fraction are among those of
   every larger one, and its 5 % file and cells are the ``claim`` grid's (run both into one folder to share
-  those 6 cells). Estimated CPU cost: 20 world-model cells ~40 CPU-hours and 10 IDM-TD3+BC cells ~5, so
-  about 45 CPU-hours (less the shared cells); re-measured and run with ``claim``.
+  those 6 cells). Estimated CPU cost: 20 world-model cells ~17 CPU-hours and 10 IDM-TD3+BC cells ~5, so
+  about 22 CPU-hours (less the shared cells).
 - ``paper``: Table 1 in full: 3 tasks x 4 datasets x 6 methods x 5 seeds, ``paper`` presets (for a cluster).
 
 ``--grid FILE.json`` takes the fields of ``Grid`` as one JSON object (``name`` defaults to the file's stem).
