@@ -71,11 +71,14 @@ def is_finished(run_dir: str | Path) -> bool:
     return (Path(run_dir) / "eval.json").exists()
 
 
+CHECKPOINT = "checkpoint.pt"  # a run folder's full training state
+
+
 def read_checkpoint(run_dir: str | Path) -> dict | None:
     """The training state saved in a run folder, or None where it has none. Reading takes no lock, so a
     finished run can be evaluated, or lend its world model, while others read it or its writer holds it:
     checkpoints are replaced whole by a rename, never written in place."""
-    path = Path(run_dir) / "checkpoint.pt"
+    path = Path(run_dir) / CHECKPOINT
     if not path.exists():
         return None
     try:
@@ -115,7 +118,7 @@ class RunFolder:
 
     @property
     def checkpoint_path(self) -> Path:
-        return self.path / "checkpoint.pt"
+        return self.path / CHECKPOINT
 
     def load_checkpoint(self) -> dict | None:
         """The saved training state, or None for a fresh run."""

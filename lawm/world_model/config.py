@@ -57,7 +57,7 @@ class Config:
     policy_lr: float = 8e-5  # policy and value learning rate
     policy_starts: int = 256  # imagined rollouts per policy update, from posterior states of the training data
     # eps: latent actions lie within mu_p +- eps * sigma_p of the latent action prior. C-LAP tunes it per dataset
-    # (0.5-10); 2 with logprob_scale 0.001: C-LAP (Oracle) 50.9 -> 69.2, LAWM 64.1 -> 72.8 (results/fidelity p4)
+    # (0.5-10); 2 with logprob_scale 0.001: C-LAP (Oracle) 50.9 -> 69.2, LAWM 64.1 -> 72.8 (results/fidelity p4, t4-p4-*)
     support: float = 2.0
     horizon: int = 5  # imagined rollout length
     gamma: float = 0.99  # discount factor
