@@ -18,7 +18,7 @@ import torch
 
 from lawm.common.config import from_dict, to_dict
 from lawm.common.device import torch_device
-from lawm.common.hardware import autocast, resolve_precision, upgrade_fields
+from lawm.common.hardware import autocast, resolve_precision
 from lawm.common.loop import train
 from lawm.common.run import (RunFolder, final_state, is_finished, read_checkpoint, rng_state, saved_config,
                              seed_everything)
@@ -28,7 +28,7 @@ from lawm.errors import LawmError
 from lawm.evaluation import evaluate
 from lawm.latent_policy.policy import LatentActorCritic
 from lawm.world_model import Config, WorldModel
-from lawm.world_model.config import BEFORE_FIELDS_EXISTED, WORLD_MODEL_FIELDS
+from lawm.world_model.config import WORLD_MODEL_FIELDS, saved_fields
 from lawm.world_model.model import OPEN_LOOP_HORIZONS
 from lawm.world_model.rssm import State
 
@@ -243,7 +243,7 @@ class Training:
     def branch_from(self, source: Path, config: dict) -> dict:
         """A first checkpoint for this run: the world model (and its optimiser) of the run folder ``source``,
         whose model phase has ended, with fresh policy networks, at the start of the policy phase."""
-        theirs = {**to_dict(Config()), **BEFORE_FIELDS_EXISTED, **upgrade_fields(saved_config(source))}
+        theirs = {**to_dict(Config()), **saved_fields(saved_config(source))}
         differs = [k for k in WORLD_MODEL_FIELDS + ("task", "dataset", "algorithm", "oracle")
                    if theirs.get(k) != config.get(k)]
         if differs:
@@ -274,7 +274,7 @@ AGENTS = {"lawm": LAWM, "clap": CLAP}
 
 def load_policy(run_dir: Path, config: dict) -> LatentActionAgent:
     """The trained agent of a LAWM or C-LAP run folder (``lawm.evaluation.POLICY_LOADERS``)."""
-    fields = {name: value for name, value in {**BEFORE_FIELDS_EXISTED, **upgrade_fields(config)}.items()
+    fields = {name: value for name, value in saved_fields(config).items()
               if name not in ("algorithm", "task", "dataset", "oracle", "reference_scores")}
     cls = AGENTS[config["algorithm"]]
     agent = cls(from_dict(Config, fields), **({"oracle": config["oracle"]} if cls is CLAP else {}))

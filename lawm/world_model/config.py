@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from lawm.common.config import check_minimums
-from lawm.common.hardware import check_precision
+from lawm.common.hardware import check_precision, upgrade_fields
 from lawm.errors import LawmError
 
 _AT_LEAST_ONE = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_layers", "latent_action", "batch_size",
@@ -21,6 +21,12 @@ WORLD_MODEL_FIELDS = ("deter", "stoch", "embed", "hidden", "units", "layers", "i
 # Fields added after runs were saved, with the values those runs trained with: a saved config that lacks one
 # is read with these (the defaults may have changed since, as labeled_share's did).
 BEFORE_FIELDS_EXISTED = dict(unit_likelihoods=False, kl_balance=0.0, labeled_share=0.0)
+
+
+def saved_fields(saved: dict) -> dict:
+    """A run folder's saved config in today's fields: its ``bf16`` flag as a precision, and the fields it lacks
+    with the values its run trained with."""
+    return {**BEFORE_FIELDS_EXISTED, **upgrade_fields(saved)}
 
 
 @dataclass

@@ -45,12 +45,8 @@ with torch.no_grad():
         summary("labeled q(u|s,a)" if labeled else "unlabeled IDM q(u|s,o')", (inferred.mean - prior.mean) / prior.std,
                 f"posterior std / prior std {(inferred.std / prior.std).mean():.2f}, "
                 f"decoded action error {(decoded - true).abs().mean():.3f}")
-        feature = before.flatten(0, 1)
-        dist = Normal.of(policy.actor(feature), 1e-3)
-        squashed = torch.tanh(dist.mean)
-        latent, _ = policy.latent(model, feature, deterministic=True)
-        flat_prior = model.latent_prior(feature)
-        chosen = model.decode_action(feature, latent)
-        summary("policy at those states", (latent - flat_prior.mean) / flat_prior.std,
-                f"|tanh| > 0.9 {(squashed.abs() > 0.9).float().mean():.2f} (support {support:g}), "
-                f"|decoded - data action| {(chosen - true.flatten(0, 1)).abs().mean():.3f}")
+        latent, _ = policy.latent(model, before, deterministic=True)
+        z = (latent - prior.mean) / prior.std  # = support * tanh(x)
+        summary("policy at those states", z,
+                f"|tanh| > 0.9 {(z.abs() > 0.9 * support).float().mean():.2f} (support {support:g}), "
+                f"|decoded - data action| {(model.decode_action(before, latent) - true).abs().mean():.3f}")
