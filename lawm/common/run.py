@@ -104,12 +104,14 @@ def final_state(run_dir: str | Path) -> dict:
 class RunFolder:
     """One training run on disk."""
 
-    def __init__(self, path: str | Path, config: dict[str, Any]):
+    def __init__(self, path: str | Path, config: dict[str, Any], before_fields_existed: dict[str, Any] | None = None):
+        """Open (or create) the folder for ``config``; a saved config that lacks a field of
+        ``before_fields_existed`` is compared as if it held the value that field's runs trained with."""
         self.path = Path(path)
         lock_folder(self.path, "run folder")
         self._unlock = weakref.finalize(self, unlock_folder, self.path)  # on close, or once garbage
         saved, as_json = self.path / "config.json", json.loads(json.dumps(config))
-        previous = _same_config(saved, as_json) if saved.exists() else None
+        previous = _same_config(saved, as_json, before_fields_existed or {}) if saved.exists() else None
         config = {**(previous or {}), **as_json}
         if config != previous:
             write_json(saved, config)
@@ -184,12 +186,14 @@ def _step_of(line: str) -> float:
         return float("inf")
 
 
-def _same_config(saved_path: Path, config: dict) -> dict:
-    """The saved config, after refusing a config that differs from it in a field both have. A field the saved
-    one lacks came into lawm after the run began: the run resumes, and the field is recorded from then on."""
+def _same_config(saved_path: Path, config: dict, before_fields_existed: dict) -> dict:
+    """The saved config, after refusing a config that differs from it in a field both have (a field of
+    ``before_fields_existed`` it lacks counts as held with that value). Any other field the saved one lacks came
+    into lawm after the run began without changing what ran: the run resumes, and the field is recorded."""
     saved = json.loads(saved_path.read_text())
-    for key in sorted(set(saved) & set(config)):
-        if saved.get(key) != config.get(key):
-            raise LawmError(f"run folder {saved_path.parent} was made with {key}={saved.get(key)!r}, not "
-                            f"{config.get(key)!r}; use another --run folder or the same settings to resume")
+    ran = {**before_fields_existed, **saved}
+    for key in sorted(set(ran) & set(config)):
+        if ran[key] != config[key]:
+            raise LawmError(f"run folder {saved_path.parent} was made with {key}={ran[key]!r}, not "
+                            f"{config[key]!r}; use another --run folder or the same settings to resume")
     return saved

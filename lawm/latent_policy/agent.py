@@ -28,7 +28,7 @@ from lawm.errors import LawmError
 from lawm.evaluation import evaluate
 from lawm.latent_policy.policy import LatentActorCritic
 from lawm.world_model import Config, WorldModel
-from lawm.world_model.config import WORLD_MODEL_FIELDS, saved_fields
+from lawm.world_model.config import BEFORE_FIELDS_EXISTED, WORLD_MODEL_FIELDS, saved_fields
 from lawm.world_model.model import OPEN_LOOP_HORIZONS
 from lawm.world_model.rssm import State
 
@@ -83,7 +83,7 @@ class LatentActionAgent:
         data = self.training_data(dataset)
         seed_everything(c.seed)
         training = Training(self, data)
-        run = RunFolder(run_dir, self.run_config(dataset, dataset_path))
+        run = RunFolder(run_dir, self.run_config(dataset, dataset_path), BEFORE_FIELDS_EXISTED)
         if c.model_from and run.load_checkpoint() is None:
             run.save_checkpoint(training.branch_from(Path(c.model_from), run.config))
         seconds = train(run, training, c.model_steps + c.policy_steps, log_every=c.log_every,
