@@ -30,7 +30,6 @@ def test_resuming_records_new_fields_and_refuses_changed_ones(tmp_path):
         RunFolder(tmp_path, dict(algorithm="td3bc", steps=100, eval_every=10))
 
 
-
 def test_a_field_an_old_config_lacks_counts_with_the_value_its_run_trained_with(tmp_path):
     RunFolder(tmp_path, dict(algorithm="lawm", steps=100)).close()  # saved before labeled_share existed
     before = dict(labeled_share=0.0)  # what such runs trained with
@@ -38,6 +37,7 @@ def test_a_field_an_old_config_lacks_counts_with_the_value_its_run_trained_with(
         RunFolder(tmp_path, dict(algorithm="lawm", steps=100, labeled_share=0.5), before)
     RunFolder(tmp_path, dict(algorithm="lawm", steps=100, labeled_share=0.0), before).close()
     assert json.loads((tmp_path / "config.json").read_text())["labeled_share"] == 0.0
+
 
 def test_a_metric_line_torn_by_a_crash_is_dropped_on_resume(tmp_path):
     run = RunFolder(tmp_path, dict(algorithm="td3bc"))
