@@ -56,6 +56,15 @@ def test_td3bc_oracle_trains_on_every_episode(dataset_path, tmp_path):
     assert read(run / "eval.json")["transitions"] == 6 * 500
 
 
+def test_td3bc_with_layer_norm_critics_trains_and_reloads(dataset_path, tmp_path):
+    run = tmp_path / "layer-norm"
+    run_lawm("train", "td3bc", "--dataset", dataset_path, "--run", run, "--preset", "tiny",
+             "--set", "critic_layer_norm=true", "--set", "steps=20", "--set", "eval_episodes=1")
+    assert read(run / "config.json")["critic_layer_norm"] is True
+    run_lawm("eval", run)  # loading the saved critics fails unless the rebuilt ones have their norms
+    assert read(run / "eval_seed0_episodes1.json")["returns"] == read(run / "eval.json")["returns"]
+
+
 def test_td3bc_without_q_term_is_behaviour_cloning(dataset_path):
     """With alpha = 0 the actor's loss is the BC term alone, so it must learn actions that are a function of o_t."""
     torch.manual_seed(0)

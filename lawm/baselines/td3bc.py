@@ -50,6 +50,9 @@ class TD3BCConfig:
     noise_clip: float = 0.5  # the smoothing noise is clipped to +-noise_clip
     policy_delay: int = 2  # critic steps per actor (and target) step
     alpha: float = 2.5  # weight of the Q term against behaviour cloning: lambda = alpha / mean |Q|
+    # LayerNorm in the critics' hidden layers, as ReBRAC (Tarasov et al., 2023) adds to TD3+BC against diverging
+    # critics; off: the original TD3+BC, which the paper's baseline is
+    critic_layer_norm: bool = False
     precision: str = "auto"  # auto, fp32 or bf16 matmul products (float32 in, out and sums); Q outputs in float32
     eval_episodes: int = 10  # episodes of the final policy in the real environment
     eval_every: int = 20_000  # steps between evaluations logged as a learning curve (0: only the final one)
@@ -83,7 +86,7 @@ class TD3BC(nn.Module):
         obs_dim, act_dim = len(normalizer.mean), len(action_low)
         self.normalizer = normalizer
         self.actor = mlp(obs_dim, config.hidden, act_dim, config.layers)
-        self.critic = EnsembleMLP(2, obs_dim + act_dim, config.hidden, 1, config.layers)
+        self.critic = EnsembleMLP(2, obs_dim + act_dim, config.hidden, 1, config.layers, config.critic_layer_norm)
         self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         low, high = torch.as_tensor(action_low), torch.as_tensor(action_high)

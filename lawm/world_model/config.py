@@ -54,13 +54,15 @@ class Config:
     # share of labeled windows in every batch, 0: uniform over all windows (LAWM only: C-LAP's data is one kind).
     # 0.5 as AIME-NoB mixes its two sources; results/fidelity t4-lawm-share*: LAWM 26.7 -> 64.1 (0.25: 56.9)
     labeled_share: float = 0.5
-    # world model gradient steps (phase 1); Table 2: 100k (`paper`). results/fidelity: 10k about as good as 30k
+    # world model gradient steps (phase 1); Table 2: 100k (`paper`). results/fidelity: 10k about as good as 30k;
+    # 5k then 10k policy steps (same cost) worse: C-LAP (Oracle) 33.6 vs 51.4, LAWM 50.3 vs 56.5 (m5k-p10k)
     model_steps: int = 10_000
     precision: str = "auto"  # auto, fp32 or bf16 autocast for training (lawm.common.hardware: auto = bf16 where native)
     # -- latent-action policy (Table 2, "Agent") ----------------------------------------------------------
     policy_units: int = 256  # units of the policy and value networks
     policy_layers: int = 3  # layers of the policy and value networks
-    policy_lr: float = 8e-5  # policy and value learning rate
+    # policy and value learning rate (Table 2); results/fidelity lr2.4e-4-*: 3x ends at the same level by 12k steps
+    policy_lr: float = 8e-5
     policy_starts: int = 256  # imagined rollouts per policy update, from posterior states of the training data
     # eps: latent actions lie within mu_p +- eps * sigma_p of the latent action prior. C-LAP tunes it per dataset
     # (0.5-10); 2 with logprob_scale 0.001: C-LAP (Oracle) 50.9 -> 69.2, LAWM 64.1 -> 72.8 (results/fidelity p4, t4-p4-*)
