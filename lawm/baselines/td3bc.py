@@ -86,7 +86,8 @@ class TD3BC(nn.Module):
         obs_dim, act_dim = len(normalizer.mean), len(action_low)
         self.normalizer = normalizer
         self.actor = mlp(obs_dim, config.hidden, act_dim, config.layers)
-        self.critic = EnsembleMLP(2, obs_dim + act_dim, config.hidden, 1, config.layers, config.critic_layer_norm)
+        self.critic = EnsembleMLP(2, obs_dim + act_dim, config.hidden, 1, config.layers,
+                                  layer_norm=config.critic_layer_norm)
         self.actor_target = copy.deepcopy(self.actor).requires_grad_(False)
         self.critic_target = copy.deepcopy(self.critic).requires_grad_(False)
         low, high = torch.as_tensor(action_low), torch.as_tensor(action_high)
