@@ -290,6 +290,23 @@ def test_the_policy_phase_logs_a_learning_curve_ending_in_the_final_score(datase
         plot_run(unscored, tmp_path / "none.png")
 
 
+def test_a_finished_run_trains_its_policy_on_when_rerun_with_more_policy_steps(dataset, tmp_path):
+    run = tmp_path / "longer"
+    LAWM(tiny(model_steps=10, policy_steps=20, eval_every=10)).fit(dataset, run, progress=False)
+    first = json.loads((run / "eval.json").read_text())
+    LAWM(tiny(model_steps=10, policy_steps=40, eval_every=10)).fit(dataset, run, progress=False)
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    curve = {row["step"]: row["eval_score"] for row in rows if "eval_score" in row}
+    assert sorted(curve) == [20, 30, 40, 50]
+    assert json.loads((run / "eval.policy_steps20.json").read_text()) == first  # the earlier end, kept
+    assert json.loads((run / "eval.json").read_text())["normalized_score"] == curve[50]
+    assert torch.load(run / "checkpoint.pt", weights_only=True)["step"] == 50
+    with pytest.raises(LawmError, match="was made with policy_steps=40, not 30"):
+        LAWM(tiny(model_steps=10, policy_steps=30, eval_every=10)).fit(dataset, run, progress=False)
+    with pytest.raises(LawmError, match="was made with model_steps=10, not 20"):
+        LAWM(tiny(model_steps=20, policy_steps=40, eval_every=10)).fit(dataset, run, progress=False)
+
+
 def test_the_demo_preset_builds_and_takes_a_step_of_each_phase(dataset):
     config, small = build(Config, PRESETS, "demo", []), build(Config, PRESETS, "small", [])
     assert config.model_steps + config.policy_steps < (small.model_steps + small.policy_steps) / 5

@@ -4,7 +4,8 @@
 (mirrored to TensorBoard under ``tb/`` where it is installed); ``sessions.jsonl`` one line per stretch of
 training (its first step, precision and CPU); ``checkpoint.pt`` the full training state,
 written atomically; ``eval.json`` and other results beside them. Opening a folder that already holds a
-config resumes it, provided the config is the same. One process at a time writes a run folder (it holds the
+config resumes it, provided the config is the same, except that a trainer's growable step counts may grow: a
+finished run then trains on, its earlier final evaluation kept beside the new one. One process at a time writes a run folder (it holds the
 folder's lock from opening it until ``close``); reading a checkpoint takes no lock. Checkpoints are loaded with
 ``weights_only=True``: they hold only tensors, numbers, strings, lists, tuples and dicts, so loading one cannot
 run code.
@@ -104,19 +105,30 @@ def final_state(run_dir: str | Path) -> dict:
 class RunFolder:
     """One training run on disk."""
 
-    def __init__(self, path: str | Path, config: dict[str, Any], before_fields_existed: dict[str, Any] | None = None):
+    def __init__(self, path: str | Path, config: dict[str, Any], before_fields_existed: dict[str, Any] | None = None,
+                 growable: tuple[str, ...] = ()):
         """Open (or create) the folder for ``config``; a saved config that lacks a field of
-        ``before_fields_existed`` is compared as if it held the value that field's runs trained with."""
+        ``before_fields_existed`` is compared as if it held the value that field's runs trained with. A field
+        of ``growable`` (a step count that nothing before its end reads) may grow: the run goes on from its
+        checkpoint, and a finished run's ``eval.json`` becomes ``eval.<field><old value>.json``."""
         self.path = Path(path)
         lock_folder(self.path, "run folder")
         self._unlock = weakref.finalize(self, unlock_folder, self.path)  # on close, or once garbage
         saved, as_json = self.path / "config.json", json.loads(json.dumps(config))
-        previous = _same_config(saved, as_json, before_fields_existed or {}) if saved.exists() else None
+        previous = _same_config(saved, as_json, before_fields_existed or {}, growable) if saved.exists() else None
         config = {**(previous or {}), **as_json}
         if config != previous:
+            self._keep_earlier_result(previous or {}, config, growable)
             write_json(saved, config)
         self.config = config
         self._tensorboard, self._purge_step = None, None
+
+    def _keep_earlier_result(self, previous: dict, config: dict, growable: tuple[str, ...]) -> None:
+        """Rename a finished run's ``eval.json`` once a growable field has grown: the run is no longer finished."""
+        grown = [key for key in growable if key in previous and previous[key] != config[key]]
+        result = self.path / "eval.json"
+        if grown and result.exists():
+            result.rename(self.path / f"eval.{grown[0]}{previous[grown[0]]}.json")
 
     @property
     def checkpoint_path(self) -> Path:
@@ -186,13 +198,16 @@ def _step_of(line: str) -> float:
         return float("inf")
 
 
-def _same_config(saved_path: Path, config: dict, before_fields_existed: dict) -> dict:
+def _same_config(saved_path: Path, config: dict, before_fields_existed: dict, growable: tuple[str, ...]) -> dict:
     """The saved config, after refusing a config that differs from it in a field both have (a field of
-    ``before_fields_existed`` it lacks counts as held with that value). Any other field the saved one lacks came
-    into lawm after the run began without changing what ran: the run resumes, and the field is recorded."""
+    ``before_fields_existed`` it lacks counts as held with that value; a field of ``growable`` may grow). Any
+    other field the saved one lacks came into lawm after the run began without changing what ran: the run
+    resumes, and the field is recorded."""
     saved = json.loads(saved_path.read_text())
     ran = {**before_fields_existed, **saved}
     for key in sorted(set(ran) & set(config)):
+        if key in growable and config[key] > ran[key]:
+            continue
         if ran[key] != config[key]:
             raise LawmError(f"run folder {saved_path.parent} was made with {key}={ran[key]!r}, not "
                             f"{config[key]!r}; use another --run folder or the same settings to resume")

@@ -7,6 +7,7 @@ phases run as one resumable loop: steps [0, model_steps) train the world model, 
 policy phase begins, every training trajectory is filtered once, whole, through the finished model; imagined
 rollouts start from posterior states drawn from that cache. With ``model_from`` a run starts its policy phase
 from the world model of another run (same model settings), so that policy settings can be compared on one model.
+Rerun with more ``policy_steps``, a run (finished or not) trains its policy on from its checkpoint.
 """
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ class LatentActionAgent:
         data = self.training_data(dataset)
         seed_everything(c.seed)
         training = Training(self, data)
-        run = RunFolder(run_dir, self.run_config(dataset, dataset_path), BEFORE_FIELDS_EXISTED)
+        run = RunFolder(run_dir, self.run_config(dataset, dataset_path), BEFORE_FIELDS_EXISTED, ("policy_steps",))
         if c.model_from and run.load_checkpoint() is None:
             run.save_checkpoint(training.branch_from(Path(c.model_from), run.config))
         seconds = train(run, training, c.model_steps + c.policy_steps, log_every=c.log_every,
