@@ -9,7 +9,8 @@ def register(commands, train_commands) -> None:
                               ("clap", "C-LAP: world model with a learned latent action prior on labeled "
                                        "trajectories, then its policy")):
         parser = train_commands.add_parser(method, help=help_text, description=f"Train {help_text}; "
-                                           "rerunning the same command resumes the run folder.")
+                                           "rerunning the same command resumes the run folder, and with a larger "
+                                           "--set policy_steps=N trains its policy on.")
         parser.add_argument("--dataset", required=True, help="a dataset file (.h5)")
         parser.add_argument("--run", required=True, help="the run folder to create or resume")
         add_config_options(parser, "tiny, demo (make demo), small (the CPU default) or paper")
