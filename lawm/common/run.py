@@ -5,10 +5,10 @@
 training (its first step, precision and CPU); ``checkpoint.pt`` the full training state,
 written atomically; ``eval.json`` and other results beside them. Opening a folder that already holds a
 config resumes it, provided the config is the same, except that a trainer's growable step counts may grow: a
-finished run then trains on, its earlier final evaluation kept beside the new one. One process at a time writes a run folder (it holds the
-folder's lock from opening it until ``close``); reading a checkpoint takes no lock. Checkpoints are loaded with
-``weights_only=True``: they hold only tensors, numbers, strings, lists, tuples and dicts, so loading one cannot
-run code.
+finished run then trains on, its earlier final evaluation kept beside the new one. One process at a time
+writes a run folder (it holds the folder's lock from opening it until ``close``); reading a checkpoint takes
+no lock. Checkpoints are loaded with ``weights_only=True``: they hold only tensors, numbers, strings, lists,
+tuples and dicts, so loading one cannot run code.
 """
 from __future__ import annotations
 
