@@ -10,7 +10,7 @@ from conftest import random_dataset, run_lawm
 
 from lawm.bench.report import plot_run
 from lawm.common.config import build
-from lawm.common.run import RunFolder
+from lawm.common.run import RunFolder, read_checkpoint
 from lawm.data import Dataset, WindowSampler
 from lawm.errors import LawmError
 from lawm.evaluation import load_policy
@@ -300,7 +300,7 @@ def test_a_finished_run_trains_its_policy_on_when_rerun_with_more_policy_steps(d
     assert sorted(curve) == [20, 30, 40, 50]
     assert json.loads((run / "eval.policy_steps20.json").read_text()) == first  # the earlier end, kept
     assert json.loads((run / "eval.json").read_text())["normalized_score"] == curve[50]
-    assert torch.load(run / "checkpoint.pt", weights_only=True)["step"] == 50
+    assert read_checkpoint(run)["step"] == 50
     with pytest.raises(LawmError, match="was made with policy_steps=40, not 30"):
         LAWM(tiny(model_steps=10, policy_steps=30, eval_every=10)).fit(dataset, run, progress=False)
     with pytest.raises(LawmError, match="was made with model_steps=10, not 20"):

@@ -126,9 +126,8 @@ class RunFolder:
     def _keep_earlier_result(self, previous: dict, config: dict, growable: tuple[str, ...]) -> None:
         """Rename a finished run's ``eval.json`` once a growable field has grown: the run is no longer finished."""
         grown = [key for key in growable if key in previous and previous[key] != config[key]]
-        result = self.path / "eval.json"
-        if grown and result.exists():
-            result.rename(self.path / f"eval.{grown[0]}{previous[grown[0]]}.json")
+        if grown and is_finished(self.path):
+            (self.path / "eval.json").rename(self.path / f"eval.{grown[0]}{previous[grown[0]]}.json")
 
     @property
     def checkpoint_path(self) -> Path:

@@ -84,7 +84,8 @@ class LatentActionAgent:
         data = self.training_data(dataset)
         seed_everything(c.seed)
         training = Training(self, data)
-        run = RunFolder(run_dir, self.run_config(dataset, dataset_path), BEFORE_FIELDS_EXISTED, ("policy_steps",))
+        run = RunFolder(run_dir, self.run_config(dataset, dataset_path), BEFORE_FIELDS_EXISTED,
+                        growable=("policy_steps",))
         if c.model_from and run.load_checkpoint() is None:
             run.save_checkpoint(training.branch_from(Path(c.model_from), run.config))
         seconds = train(run, training, c.model_steps + c.policy_steps, log_every=c.log_every,
