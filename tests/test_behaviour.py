@@ -73,9 +73,15 @@ def test_recipe_selection_follows_returns():
     names = {kind: [s.file if s else "random" for s, _ in select(kind, run)] for kind in KINDS}
     assert names["expert"] == ["s10.pt", "s11.pt", "s9.pt"]  # within 5 % of the best 880
     assert names["medium"] == ["s5.pt", "s6.pt"]  # 480 and 560: 50-65 % of 880, nearest 57.5 % first
-    assert names["medium-replay"] == ["random", "s1.pt", "s2.pt", "s3.pt", "s4.pt", "s5.pt"]
+    assert names["medium-replay"] == ["s1.pt", "s2.pt", "s3.pt", "s4.pt", "s5.pt"]  # up to the medium s5
     assert len(names["explore"]) == 12
     assert allocate(10, [20, 20, 20, 40]) == [2, 2, 2, 4] and sum(allocate(2000, [1, 1, 1])) == 2000
+
+
+def test_medium_replay_weights_each_snapshot_by_the_stretch_it_ends():
+    run = [Snapshot("a.pt", 1000, 20, 100, 100), Snapshot("b.pt", 3000, 50, 300, 300),
+           Snapshot("c.pt", 4000, 60, 560, 560), Snapshot("d.pt", 9000, 150, 1000, 1000)]
+    assert [(s.file, w) for s, w in select("medium-replay", run)] == [("a.pt", 20), ("b.pt", 30), ("c.pt", 10)]
 
 
 @pytest.fixture(scope="module")
