@@ -85,7 +85,7 @@ def _as_acted(snapshots: list[Snapshot]) -> list[tuple[Snapshot | None, float]]:
 def _stretch_ends(snapshots: list[Snapshot]) -> list[tuple[Snapshot, float]]:
     """Each snapshot weighted by the training episodes of the stretch it ends (the first from the run's start).
 
-    On walker-walk this lands near Table 4 (mean 367, median 378 against 333, 373), where weighting each policy
+    On walker-walk its file lands near Table 4 (mean 367, median 376 against 333, 373), where weighting each policy
     by the stretch after it, the random policy first, gave 222 and 171 (``results/fidelity/recipe_rules.py``)."""
     starts = [0] + [s.episodes for s in snapshots[:-1]]
     return [(s, float(s.episodes - start)) for s, start in zip(snapshots, starts)]
