@@ -6,12 +6,10 @@
 set -euo pipefail
 bench=${1:?benchmark folder}
 dest=$(realpath -m "${2:?destination folder}")
-cd "$bench"
-find runs -name eval.json -printf '%h\n' | while read -r cell; do
+(cd "$bench" && find runs -name eval.json -printf '%h\n' | while read -r cell; do
   mkdir -p "$dest/$cell"
   for name in cell.json config.json sessions.jsonl metrics.jsonl idm.json eval.json; do
     [ -f "$cell/$name" ] && cp "$cell/$name" "$dest/$cell/"
   done
-done
-cd - > /dev/null
+done)
 lawm report "$2"
