@@ -7,11 +7,10 @@ Named grids:
   medium-replay recipe at the protocol's size (2000 trajectories, 5 % labeled), all six methods, 3 seeds,
   ``small`` presets. Estimated CPU cost: the dataset ~15 CPU-minutes; each TD3+BC / TD3+BC (Oracle) cell
   (200k updates at ~130-250 updates/s on one core, evaluated every 20k) ~15-25 minutes; each IDM-TD3+BC
-  cell ~10 minutes more for its IDM; so the 9 model-free cells ~4-5 CPU-hours. Measured: 2920 s (TD3+BC)
-  and 3149 s (IDM-TD3+BC) wall with 3-5 jobs sharing the two cores. Measured for the
-  world-model cells (seed 0, one core each): LAWM ~0.11 CPU-s a world-model step and ~0.11 a policy step,
-  C-LAP ~0.10 and ~0.12, so each of the 9 cells ~1-1.3 CPU-hours. ``--methods`` and ``--seeds`` run a
-  slice of it, e.g. the model-free cells first.
+  cell ~10 minutes more for its IDM; so the 9 model-free cells ~4-5 CPU-hours. Measured on an AVX2-only
+  AMD EPYC, one core a cell, two cells on its 2 cores: ~47 minutes a TD3+BC (Oracle) cell, 3095-3583 s a
+  world-model cell at the 10k + 6k steps of ``small`` (C-LAP (Oracle) fastest, LAWM slowest).
+  ``--methods`` and ``--seeds`` run a slice of it, e.g. the model-free cells first.
 - ``claim``: the cells where the paper's claim (LAWM beats C-LAP on the labeled data alone and nears C-LAP
   (Oracle)) is decided, plus the one run so far: walker-walk explore, cheetah-run medium-replay, hopper-stand
   medium-replay and walker-walk medium-replay; all six methods, 3 seeds, 2000 trajectories, 5 % labeled,
