@@ -8,8 +8,8 @@ Named grids:
   ``small`` presets. Estimated CPU cost: the dataset ~15 CPU-minutes; each TD3+BC / TD3+BC (Oracle) cell
   (200k updates at ~130-250 updates/s on one core, evaluated every 20k) ~15-25 minutes; each IDM-TD3+BC
   cell ~10 minutes more for its IDM; so the 9 model-free cells ~4-5 CPU-hours. Measured on an AVX2-only
-  AMD EPYC, one core a cell, two cells on its 2 cores: ~47 minutes a TD3+BC (Oracle) cell, 3095-3583 s a
-  world-model cell at the 10k + 6k steps of ``small`` (C-LAP (Oracle) fastest, LAWM slowest).
+  AMD EPYC, one core a cell, two cells on its 2 cores (``train_seconds``): 2691-2759 s a TD3+BC cell, 3089-3577 s
+  a world-model cell at the 10k + 6k steps of ``small`` (C-LAP (Oracle) fastest, LAWM slowest).
   ``--methods`` and ``--seeds`` run a slice of it, e.g. the model-free cells first.
 - ``claim``: the cells where the paper's claim (LAWM beats C-LAP on the labeled data alone and nears C-LAP
   (Oracle)) is decided, plus the one run so far: walker-walk explore, cheetah-run medium-replay, hopper-stand

@@ -8,12 +8,12 @@ import sys
 import numpy as np
 
 from lawm.data import Dataset
-from recipe_rules import per_policy_returns
+from recipe_rules import per_policy
 
 if __name__ == "__main__":
     dataset = Dataset.load(sys.argv[1])
-    policies = dataset.behaviour["policies"]
-    labeled = np.split(np.array([e.labeled for e in dataset.episodes]), np.cumsum([p["episodes"] for p in policies])[:-1])
+    returns = per_policy(dataset, dataset.returns)
+    labeled = per_policy(dataset, np.array([e.labeled for e in dataset.episodes]))
     print("| policy | episodes | mean return | labeled | their mean return |\n| --- | ---: | ---: | ---: | ---: |")
-    for policy, returns, mask in zip(policies, per_policy_returns(dataset), labeled):
-        print(f"| {policy['policy']} | {len(returns)} | {returns.mean():.1f} | {mask.sum()} | {returns[mask].mean():.1f} |")
+    for policy, own, mask in zip(dataset.behaviour["policies"], returns, labeled):
+        print(f"| {policy['policy']} | {len(own)} | {own.mean():.1f} | {mask.sum()} | {own[mask].mean():.1f} |")

@@ -19,9 +19,10 @@ RULES = {  # weights of: random, 10k, 20k, 30k, 40k snapshots
 }
 
 
-def per_policy_returns(dataset: Dataset) -> list[np.ndarray]:
+def per_policy(dataset: Dataset, values: np.ndarray) -> list[np.ndarray]:
+    """A per-episode array split into one part per behaviour policy, in the order of the file's metadata."""
     counts = [policy["episodes"] for policy in dataset.behaviour["policies"]]
-    return np.split(dataset.returns, np.cumsum(counts)[:-1])
+    return np.split(values, np.cumsum(counts)[:-1])
 
 
 def mixture_statistics(returns: list[np.ndarray], weights: list[float]) -> list[float]:
@@ -35,7 +36,8 @@ def mixture_statistics(returns: list[np.ndarray], weights: list[float]) -> list[
 
 
 if __name__ == "__main__":
-    returns = per_policy_returns(Dataset.load(sys.argv[1]))
+    dataset = Dataset.load(sys.argv[1])
+    returns = per_policy(dataset, dataset.returns)
     print("| medium-replay rule (walker-walk) | mean | p25 | median | p75 |\n| --- | ---: | ---: | ---: | ---: |")
     print("| the paper's Table 4 | 333.3 | 167.6 | 372.9 | 501.3 |")
     for rule, weights in RULES.items():
