@@ -1,4 +1,5 @@
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -7,7 +8,7 @@ import torch
 from lawm.behaviour.online import PRESETS, BehaviourConfig, OnlineAgent, train_behaviour
 from lawm.common.config import build
 from lawm.data import Dataset
-from lawm.data.recipes import KINDS, Snapshot, allocate, export_snapshots, make_dataset, read_manifest, select
+from lawm.data.recipes import KINDS, MEDIUM_TARGET, Snapshot, allocate, export_snapshots, make_dataset, read_manifest, select
 from lawm.errors import LawmError
 
 
@@ -73,15 +74,23 @@ def test_recipe_selection_follows_returns():
     names = {kind: [s.file if s else "random" for s, _ in select(kind, run)] for kind in KINDS}
     assert names["expert"] == ["s10.pt", "s11.pt", "s9.pt"]  # within 5 % of the best 880
     assert names["medium"] == ["s5.pt", "s6.pt"]  # 480 and 560: 50-65 % of 880, nearest 57.5 % first
-    assert names["medium-replay"] == ["s1.pt", "s2.pt", "s3.pt", "s4.pt", "s5.pt"]  # up to the medium s5
+    assert names["medium-replay"] == ["s1.pt", "s2.pt", "s3.pt", "s4.pt", "s5.pt", "s6.pt"]  # up to 560 >= 0.575 * 880
     assert len(names["explore"]) == 12
     assert allocate(10, [20, 20, 20, 40]) == [2, 2, 2, 4] and sum(allocate(2000, [1, 1, 1])) == 2000
 
 
 def test_medium_replay_weights_each_snapshot_by_the_stretch_it_ends():
     run = [Snapshot("a.pt", 1000, 20, 100, 100), Snapshot("b.pt", 3000, 50, 300, 300),
-           Snapshot("c.pt", 4000, 60, 560, 560), Snapshot("d.pt", 9000, 150, 1000, 1000)]
-    assert [(s.file, w) for s, w in select("medium-replay", run)] == [("a.pt", 20), ("b.pt", 30), ("c.pt", 10)]
+           Snapshot("c.pt", 4000, 60, 580, 580), Snapshot("d.pt", 9000, 150, 1000, 1000)]
+    assert [(s.file, w * 60) for s, w in select("medium-replay", run)] == [("a.pt", 20), ("b.pt", 30), ("c.pt", 10)]
+
+
+def test_medium_replay_gives_every_run_the_same_share_up_to_its_own_medium_level():
+    fast = [Snapshot(f"f{i}.pt", 1000 * i, 2 * i, r, r, run=1) for i, r in enumerate([50, 300, 600, 700], 1)]
+    slow = [Snapshot(f"s{i}.pt", 1000 * i, 2 * i, r, r, run=2) for i, r in enumerate([20, 90, 200, 400], 1)]
+    chosen = select("medium-replay", fast + slow, best=1000)
+    assert [s.file for s, _ in chosen] == ["f1.pt", "f2.pt", "f3.pt", "s1.pt", "s2.pt", "s3.pt", "s4.pt"]
+    assert allocate(600, [w for _, w in chosen]) == [100, 100, 100, 75, 75, 75, 75]  # 300 episodes a run
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +102,27 @@ def policies(tmp_path_factory):
         train_behaviour(tiny("pendulum-swingup", algorithm=algorithm, steps=1500), run, progress=False)
         export_snapshots(run, root / "policies" / "pendulum-swingup" / algorithm)
     return root / "policies"
+
+
+def test_replay_runs_export_up_to_their_medium_level_and_roll_out_evenly(policies, tmp_path):
+    """Two replay runs (seeds 1, 2) beside the SAC folder: medium-replay rolls out their snapshots alone, the
+    same number of episodes from each."""
+    folder = tmp_path / "policies"
+    shutil.copytree(policies, folder)
+    best = max(s.return_stochastic for s in read_manifest(folder / "pendulum-swingup" / "sac")[1])
+    for seed in (1, 2):
+        run = tmp_path / f"replay{seed}"
+        train_behaviour(tiny("pendulum-swingup", seed=seed, steps=1500), run, progress=False)
+        export_snapshots(run, folder / "pendulum-swingup" / "replay", replay=True)
+        medium = next((s.step for s in read_manifest(run / "snapshots")[1]
+                       if s.return_stochastic >= MEDIUM_TARGET * best), 1500)
+        assert [s["step"] for s in snapshots(run) if s["step"] <= medium] == [
+            s.step for s in read_manifest(folder / "pendulum-swingup" / "replay")[1] if s.run == seed]
+    dataset = make_dataset("pendulum-swingup", "medium-replay", episodes=6, seed=0, policies=folder,
+                           progress=False)
+    per_run = [sum(p["episodes"] for p in dataset.behaviour["policies"] if p["policy"].startswith(f"seed{seed}/"))
+               for seed in (1, 2)]
+    assert (dataset.behaviour["source"], per_run) == ("replay", [3, 3])
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -22,6 +22,9 @@ def register(commands, train_commands) -> None:
                                         "their manifest from a behaviour run folder into a policies folder.")
     export.add_argument("run_dir", help="a folder made by 'lawm behaviour sac' or 'lawm behaviour explore'")
     export.add_argument("--out", required=True, help="e.g. lawm/assets/policies/walker-walk/sac")
+    export.add_argument("--replay", action="store_true",
+                        help="the run is one of the task's medium-replay runs: add its snapshots up to the medium "
+                             "level of the SAC folder beside --out (e.g. --out lawm/assets/policies/walker-walk/replay)")
     export.set_defaults(handler=_export)
 
 
@@ -39,5 +42,5 @@ def _train(args) -> None:
 def _export(args) -> None:
     from lawm.data.recipes import export_snapshots
 
-    files = export_snapshots(args.run_dir, args.out)
+    files = export_snapshots(args.run_dir, args.out, args.replay)
     print(f"copied {len(files)} snapshots to {args.out}")

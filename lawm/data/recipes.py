@@ -2,17 +2,19 @@
 
 A SAC run leaves evaluated snapshots of its actor; an exploration run likewise. From the SAC run's manifest:
 ``expert`` rolls out the best snapshots (stochastic return within 5 % of the best, at most three); ``medium``
-the snapshots nearest 57.5 % of the best return (within 50-65 %, at most three; else the nearest one);
-``medium-replay`` the training run up to the medium recipe's first choice, each stretch of training between two
-snapshots rolled out by the snapshot that ends it, for as many episodes as the stretch lasted: our stand-in
-for a replay buffer that fills until the agent is medium (the paper's App. E, Table 4). ``explore`` rolls out
-the explorer's snapshots across its run, each for the episodes it acted for (the uniform-random policy before
-the first). Policies act stochastically, as behaviour policies do.
+the snapshots nearest 57.5 % of the best return (within 50-65 %, at most three; else the nearest one).
+``medium-replay`` stands in for the replay buffers of agents trained until they are medium: each training run
+up to its first snapshot at 57.5 % of the SAC run's best, each stretch of training between two snapshots rolled
+out by the snapshot that ends it, for as many episodes as the stretch lasted, and every run for the same number
+of episodes (the paper takes 400 trajectories from each of 5 seeds). Its runs are the task's ``replay`` runs
+where it has them (several seeds, dense snapshots: many distinct policies, as in a replay buffer), else the SAC
+run alone. ``explore`` rolls out the explorer's snapshots across its run, each for the episodes it acted for
+(the uniform-random policy before the first). Policies act stochastically, as behaviour policies do.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,7 @@ class Snapshot:
     episodes: int  # training episodes before it was taken
     return_mode: float
     return_stochastic: float
+    run: int = 0  # seed of the training run it comes from (a replay folder holds several runs)
 
 
 def read_manifest(folder: Path) -> tuple[dict, list[Snapshot]]:
@@ -47,22 +50,23 @@ def read_manifest(folder: Path) -> tuple[dict, list[Snapshot]]:
     manifest = json.loads(path.read_text())
     if not manifest["snapshots"]:
         raise LawmError(f"{path} lists no snapshots; export a behaviour run that has saved some")
-    return manifest, sorted((Snapshot(**s) for s in manifest["snapshots"]), key=lambda s: s.step)
+    return manifest, sorted((Snapshot(**s) for s in manifest["snapshots"]), key=lambda s: (s.run, s.step))
 
 
-def select(kind: str, snapshots: list[Snapshot]) -> list[tuple[Snapshot | None, float]]:
-    """(snapshot, weight) pairs for a recipe; ``None`` stands for the uniform-random policy."""
+def select(kind: str, snapshots: list[Snapshot], best: float | None = None) -> list[tuple[Snapshot | None, float]]:
+    """(snapshot, weight) pairs for a recipe; ``None`` stands for the uniform-random policy. ``best`` is the SAC
+    run's best stochastic return, which sets the medium level (by default the best of ``snapshots``)."""
     if kind == "explore":
         return _as_acted(snapshots)
-    best = max(s.return_stochastic for s in snapshots)
+    best = max(s.return_stochastic for s in snapshots) if best is None else best
     if kind == "expert":
         top = sorted(snapshots, key=lambda s: -s.return_stochastic)[:MOST]
         return [(s, 1.0) for s in top if s.return_stochastic >= EXPERT_BAND * best]
-    medium = _medium(snapshots, best)
     if kind == "medium":
-        return [(s, 1.0) for s in medium]
+        return [(s, 1.0) for s in _medium(snapshots, best)]
     if kind == "medium-replay":
-        return _stretch_ends([s for s in snapshots if s.step <= medium[0].step])
+        return [pair for run in {s.run: None for s in snapshots} for pair in
+                _replay([s for s in snapshots if s.run == run], best)]
     raise LawmError(f"unknown dataset kind '{kind}'; kinds are: {', '.join(KINDS)}")
 
 
@@ -82,13 +86,17 @@ def _as_acted(snapshots: list[Snapshot]) -> list[tuple[Snapshot | None, float]]:
     return [(None, float(snapshots[0].episodes))] + [(s, float(end - s.episodes)) for s, end in zip(snapshots, ends)]
 
 
-def _stretch_ends(snapshots: list[Snapshot]) -> list[tuple[Snapshot, float]]:
-    """Each snapshot weighted by the training episodes of the stretch it ends (the first from the run's start).
+def _replay(run: list[Snapshot], best: float) -> list[tuple[Snapshot, float]]:
+    """One training run up to its first snapshot at the medium level (its last if it never gets there), each
+    snapshot weighted by its share of the run's episodes in the stretch it ends (the first from the run's start),
+    so that every run weighs the same.
 
-    On walker-walk its file lands near Table 4 (mean 367, median 376 against 333, 373), where weighting each policy
-    by the stretch after it, the random policy first, gave 222 and 171 (``results/fidelity/recipe_rules.py``)."""
-    starts = [0] + [s.episodes for s in snapshots[:-1]]
-    return [(s, float(s.episodes - start)) for s, start in zip(snapshots, starts)]
+    Weighting by the stretch a snapshot ends, not the one after it (the random policy first), put the one-run
+    walker-walk file near Table 4 (mean 367, median 376 against 333, 373; ``results/fidelity/recipe_rules.py``)."""
+    end = next((s for s in run if s.return_stochastic >= MEDIUM_TARGET * best), run[-1])
+    run = [s for s in run if s.step <= end.step]
+    starts = [0] + [s.episodes for s in run[:-1]]
+    return [(s, (s.episodes - start) / end.episodes) for s, start in zip(run, starts)]
 
 
 def allocate(total: int, weights: list[float]) -> list[int]:
@@ -136,15 +144,25 @@ def random_dataset(task: str, episodes: int, seed: int = 0, label_fraction: floa
                                  behaviour_seed=seed, behaviour={"policy": "uniform-random"})
 
 
+def _recipe_policies(task: str, kind: str, policies: Path = POLICIES) -> tuple[Path, dict, list]:
+    """The policies folder a recipe rolls out, its manifest and its (snapshot, weight) pairs: the explorer's for
+    ``explore``, the replay runs' for ``medium-replay`` where the task has them, else the SAC run's."""
+    root = Path(policies) / task
+    folder = root / ("explore" if kind == "explore" else "sac")
+    manifest, snapshots = read_manifest(folder)
+    if kind != "medium-replay" or not (root / "replay").is_dir():
+        return folder, manifest, select(kind, snapshots)
+    replay, runs = read_manifest(root / "replay")
+    return root / "replay", replay, select(kind, runs, best=max(s.return_stochastic for s in snapshots))
+
+
 def make_dataset(task: str, kind: str, episodes: int = 2000, seed: int = 0, label_fraction: float = 0.05,
                  workers: int = 1, policies: Path = POLICIES, progress: bool = True) -> Dataset:
     """Roll out the recipe ``kind`` for ``task``: deterministic given ``seed``."""
     if kind not in KINDS:
         raise LawmError(f"unknown dataset kind '{kind}'; kinds are: {', '.join(KINDS)}")
     _refuse_bad_request(episodes, label_fraction, seed)
-    folder = Path(policies) / task / ("explore" if kind == "explore" else "sac")
-    manifest, snapshots = read_manifest(folder)
-    chosen = select(kind, snapshots)
+    folder, manifest, chosen = _recipe_policies(task, kind, policies)
     env = Env(task)
     rollouts, used = ([], [], [], []), []
     seeds = episode_seeds(seed, len(chosen))
@@ -166,21 +184,46 @@ def make_dataset(task: str, kind: str, episodes: int = 2000, seed: int = 0, labe
                                  behaviour_seed=seed, behaviour=dict(source=str(folder.name), policies=used))
 
 
-def export_snapshots(run_dir: Path, out: Path) -> list[str]:
+def export_snapshots(run_dir: Path, out: Path, replay: bool = False) -> list[str]:
     """Copy the snapshots the recipes use (all of them for an explorer) from a behaviour run folder to
-    ``out`` with a manifest that also records the run's config; returns the copied file names."""
+    ``out`` with a manifest that also records the run's config; returns the copied file names.
+
+    With ``replay`` the run is one of the task's replay runs (``out`` is ``<task>/replay``): its snapshots up to
+    the medium level of the task's exported SAC run (``<task>/sac``) join the other runs' in ``out``, in a
+    subfolder named after its seed."""
     run_dir, out = Path(run_dir), Path(out)
     manifest, snapshots = read_manifest(run_dir / "snapshots")
+    config = json.loads((run_dir / "config.json").read_text())
+    if replay:
+        return _export_replay_run(run_dir, out, manifest, snapshots, config)
     if manifest["algorithm"] == "explore":
         keep = snapshots
     else:
         keep = sorted({s for kind in KINDS[:3] for s, _ in select(kind, snapshots) if s is not None},
                       key=lambda s: s.step)
-    out.mkdir(parents=True, exist_ok=True)
-    for s in keep:
-        with atomic_path(out / s.file) as tmp:
-            tmp.write_bytes((run_dir / "snapshots" / s.file).read_bytes())
-    config = json.loads((run_dir / "config.json").read_text())
-    write_json(out / "manifest.json", {**manifest, "trained_with": config,
-                                       "snapshots": [vars(s) for s in keep]})
+    _copy_snapshots(run_dir, out, [(s.file, s) for s in keep])
+    write_json(out / "manifest.json", {**manifest, "trained_with": config, "snapshots": [vars(s) for s in keep]})
     return [s.file for s in keep]
+
+
+def _export_replay_run(run_dir: Path, out: Path, manifest: dict, snapshots: list[Snapshot], config: dict) -> list[str]:
+    best = max(s.return_stochastic for s in read_manifest(out.parent / "sac")[1])
+    seed = config.pop("seed")
+    keep = [(s.file, replace(s, file=f"seed{seed}/{s.file}", run=seed)) for s, _ in _replay(snapshots, best)]
+    others = []
+    if (out / "manifest.json").exists():
+        earlier, others = read_manifest(out)
+        if earlier["trained_with"] != config:
+            raise LawmError(f"the replay runs in {out} were trained with another config than {run_dir}; "
+                            "replay runs differ only in their seed")
+    _copy_snapshots(run_dir, out, keep)
+    shared = {k: v for k, v in manifest.items() if k != "seed"}  # each snapshot names its run's seed
+    write_json(out / "manifest.json", {**shared, "trained_with": config, "snapshots": [
+        vars(s) for s in others if s.run != seed] + [vars(s) for _, s in keep]})
+    return [s.file for _, s in keep]
+
+
+def _copy_snapshots(run_dir: Path, out: Path, files: list[tuple[str, Snapshot]]) -> None:
+    for source, snapshot in files:
+        with atomic_path(out / snapshot.file) as tmp:
+            tmp.write_bytes((run_dir / "snapshots" / source).read_bytes())
