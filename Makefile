@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-# A smoke-scale demo, about five minutes on 2 busy cores of an AVX2-only CPU: a 100-episode walker-walk
+# A smoke-scale demo, about seven minutes on 2 busy cores of an AVX2-only CPU: a 100-episode walker-walk
 # medium-replay dataset (5 % labeled) from the shipped snapshots (two rollout processes) and its return histogram,
 # then LAWM at the `demo` preset (one torch thread: its small networks are overhead-bound), its learning curve,
 # and the final policy evaluated again on film. Rerunning resumes.
