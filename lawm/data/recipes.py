@@ -58,7 +58,7 @@ def select(kind: str, snapshots: list[Snapshot], best: float | None = None) -> l
     run's best stochastic return, which sets the medium level (by default the best of ``snapshots``)."""
     if kind == "explore":
         return _as_acted(snapshots)
-    best = max(s.return_stochastic for s in snapshots) if best is None else best
+    best = _best_return(snapshots) if best is None else best
     if kind == "expert":
         top = sorted(snapshots, key=lambda s: -s.return_stochastic)[:MOST]
         return [(s, 1.0) for s in top if s.return_stochastic >= EXPERT_BAND * best]
@@ -68,6 +68,11 @@ def select(kind: str, snapshots: list[Snapshot], best: float | None = None) -> l
         return [pair for run in {s.run: None for s in snapshots} for pair in
                 _replay([s for s in snapshots if s.run == run], best)]
     raise LawmError(f"unknown dataset kind '{kind}'; kinds are: {', '.join(KINDS)}")
+
+
+def _best_return(snapshots: list[Snapshot]) -> float:
+    """The best stochastic return of a run: the yardstick of the expert and medium levels."""
+    return max(s.return_stochastic for s in snapshots)
 
 
 def _medium(snapshots: list[Snapshot], best: float) -> list[Snapshot]:
@@ -153,7 +158,7 @@ def _recipe_policies(task: str, kind: str, policies: Path = POLICIES) -> tuple[P
     if kind != "medium-replay" or not (root / "replay").is_dir():
         return folder, manifest, select(kind, snapshots)
     replay, runs = read_manifest(root / "replay")
-    return root / "replay", replay, select(kind, runs, best=max(s.return_stochastic for s in snapshots))
+    return root / "replay", replay, select(kind, runs, best=_best_return(snapshots))
 
 
 def make_dataset(task: str, kind: str, episodes: int = 2000, seed: int = 0, label_fraction: float = 0.05,
@@ -207,7 +212,7 @@ def export_snapshots(run_dir: Path, out: Path, replay: bool = False) -> list[str
 
 
 def _export_replay_run(run_dir: Path, out: Path, manifest: dict, snapshots: list[Snapshot], config: dict) -> list[str]:
-    best = max(s.return_stochastic for s in read_manifest(out.parent / "sac")[1])
+    best = _best_return(read_manifest(out.parent / "sac")[1])
     seed = config.pop("seed")
     keep = [(s.file, replace(s, file=f"seed{seed}/{s.file}", run=seed)) for s, _ in _replay(snapshots, best)]
     others = []
