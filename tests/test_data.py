@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 from conftest import run_lawm
 
-from lawm.data import Dataset, WindowSampler, label_split
+from lawm.data import Dataset, UniformPolicy, WindowSampler, collect, collect_parts, label_split
 from lawm.data.dataset import DIAGNOSTICS_GROUP
+from lawm.envs import Env
 from lawm.errors import LawmError, LawmWarning
 
 
@@ -212,3 +213,15 @@ def test_version_1_files_load_with_a_note_that_they_carry_no_checksums(walker_da
         f.attrs["format_version"] = 2
     with pytest.raises(LawmError, match="episode 0 field 'rewards' carries no checksum, which a version-2 file must"):
         Dataset.load(path)
+
+
+def test_one_pool_for_all_parts_gives_each_part_the_episodes_it_gives_alone():
+    env = Env("walker-walk")
+    policy = UniformPolicy(env.action_low, env.action_high)
+    parts = [(policy, 2, 1), (policy, 17, 2)]  # the second part spans two chunks
+    together = collect_parts("walker-walk", parts, workers=2, progress=False)
+    alone = [collect("walker-walk", *part, progress=False) for part in parts]
+    for field, whole in enumerate(together):
+        pieces = alone[0][field] + alone[1][field]
+        assert len(whole) == len(pieces) == 19
+        assert all(np.array_equal(a, b) for a, b in zip(whole, pieces))

@@ -55,16 +55,22 @@ def _run_chunk(job):
     return _rollout(*job)
 
 
-def collect(task: str, policy: Policy, episodes: int, seed: int, workers: int = 1, progress: bool = True,
-            description: str = "") -> tuple[list, list, list, list]:
-    """Roll ``policy`` out for ``episodes`` episodes; returns per-episode lists of observations [T+1, D],
-    rewards [T] and actions [T, A] (float32) and whether each terminated, in a deterministic order given
-    ``seed``."""
+def _chunks(task: str, policy: Policy, episodes: int, seed: int) -> list[tuple]:
+    """One policy's rollout jobs: ``CHUNK`` episodes each, with the environment and torch seeds ``seed`` gives."""
     seeds = episode_seeds(seed, episodes)
     torch_seeds = episode_seeds(seed + 1, -(-episodes // CHUNK))
-    jobs = [(task, policy, seeds[i:i + CHUNK], torch_seeds[i // CHUNK]) for i in range(0, episodes, CHUNK)]
+    return [(task, policy, seeds[i:i + CHUNK], torch_seeds[i // CHUNK]) for i in range(0, episodes, CHUNK)]
+
+
+def collect_parts(task: str, parts: list[tuple[Policy, int, int]], workers: int = 1, progress: bool = True,
+                  description: str = "") -> tuple[list, list, list, list]:
+    """Roll out each (policy, episodes, seed) part in turn, all parts' chunks in one pool of ``workers``
+    processes; returns the episodes as ``collect`` does, part after part. Each part's episodes are those
+    ``collect`` gives it alone, so a dataset does not depend on how its parts are scheduled."""
+    jobs = [job for policy, episodes, seed in parts for job in _chunks(task, policy, episodes, seed)]
     observations, rewards, actions, terminated = [], [], [], []
-    with tqdm(total=episodes, desc=description or f"collect {task}", unit="episode", disable=not progress) as bar:
+    total = sum(episodes for _, episodes, _ in parts)
+    with tqdm(total=total, desc=description or f"collect {task}", unit="episode", disable=not progress) as bar:
         pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
         try:
             for o, r, a, t in (pool.imap(_run_chunk, jobs) if pool else map(_run_chunk, jobs)):
@@ -77,3 +83,11 @@ def collect(task: str, policy: Policy, episodes: int, seed: int, workers: int = 
             if pool:
                 pool.terminate()
     return observations, rewards, actions, terminated
+
+
+def collect(task: str, policy: Policy, episodes: int, seed: int, workers: int = 1, progress: bool = True,
+            description: str = "") -> tuple[list, list, list, list]:
+    """Roll ``policy`` out for ``episodes`` episodes; returns per-episode lists of observations [T+1, D],
+    rewards [T] and actions [T, A] (float32) and whether each terminated, in a deterministic order given
+    ``seed``."""
+    return collect_parts(task, [(policy, episodes, seed)], workers, progress, description)

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from lawm.behaviour.sac import TanhGaussianActor
-from lawm.data.collect import UniformPolicy, collect
+from lawm.data.collect import UniformPolicy, collect, collect_parts
 from lawm.data.dataset import Dataset, label_split
 from lawm.common.files import atomic_path, write_json
 from lawm.envs import Env, episode_seeds
@@ -169,7 +169,7 @@ def make_dataset(task: str, kind: str, episodes: int = 2000, seed: int = 0, labe
     _refuse_bad_request(episodes, label_fraction, seed)
     folder, manifest, chosen = _recipe_policies(task, kind, policies)
     env = Env(task)
-    rollouts, used = ([], [], [], []), []
+    parts, used = [], []
     seeds = episode_seeds(seed, len(chosen))
     for k, ((snapshot, _), count) in enumerate(zip(chosen, allocate(episodes, [w for _, w in chosen]))):
         if count == 0:
@@ -177,13 +177,11 @@ def make_dataset(task: str, kind: str, episodes: int = 2000, seed: int = 0, labe
         policy = (UniformPolicy(env.action_low, env.action_high) if snapshot is None else
                   SnapshotPolicy(folder / snapshot.file, env.observation_dim, env.action_dim,
                                  manifest["trained_with"]))
-        name = "uniform-random" if snapshot is None else snapshot.file
-        part = collect(task, policy, count, seeds[k], workers=workers, progress=progress,
-                       description=f"{task} {kind}: {name} ({count} episodes)")
-        for whole, piece in zip(rollouts, part):
-            whole += piece
-        used.append(dict(policy=name, episodes=count, return_stochastic=None if snapshot is None
-                         else snapshot.return_stochastic))
+        parts.append((policy, count, seeds[k]))
+        used.append(dict(policy="uniform-random" if snapshot is None else snapshot.file, episodes=count,
+                         return_stochastic=None if snapshot is None else snapshot.return_stochastic))
+    rollouts = collect_parts(task, parts, workers=workers, progress=progress,
+                             description=f"{task} {kind} ({len(parts)} policies)")
     return Dataset.from_rollouts(task, *rollouts, label_fraction=label_fraction, label_seed=seed,
                                  action_low=env.action_low, action_high=env.action_high, recipe=kind,
                                  behaviour_seed=seed, behaviour=dict(source=str(folder.name), policies=used))
