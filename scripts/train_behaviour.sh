@@ -2,8 +2,8 @@
 # The commands that trained the committed behaviour snapshots (lawm/assets/policies). Each run resumes
 # from its last checkpoint when rerun, so this script can be restarted after an interruption.
 # Usage: scripts/train_behaviour.sh RUNS_DIR {cheetah|others}   (two lanes, one CPU core each)
-#        scripts/train_behaviour.sh RUNS_DIR replay SEED...      (walker-walk's medium-replay runs: seeds 1, 3, 5
-#                                                                 on one core, 2, 4 on the other)
+#        scripts/train_behaviour.sh RUNS_DIR replay TASK SEED...   (a task's medium-replay runs, e.g. seeds 1 3 5
+#                                                                  on one core, 2 4 on the other)
 set -euo pipefail
 runs=${1:?runs folder}
 lane=${2:?lane}
@@ -19,12 +19,22 @@ case "$lane" in
       lawm behaviour explore "$task" --run "$runs/$task-explore" --set steps=100000
     done ;;
   replay)
-    # Export keeps each run up to its first snapshot at the medium level (544 on walker-walk), so the runs
-    # were stopped there (within 10 s of that snapshot); running on to 50k steps exports the same snapshots.
-    for seed in "${@:3}"; do
-      lawm behaviour sac walker-walk --run "$runs/walker-walk-sac-s$seed" --seed "$seed" \
-        --set steps=50000 --set snapshot_every=2000
-      lawm behaviour export "$runs/walker-walk-sac-s$seed" --out lawm/assets/policies/walker-walk/replay --replay
+    # Each run ends at its first snapshot at the task's medium level (57.5 % of its SAC run's best), where
+    # export cuts it. A snapshot every 2k / 6k / 4k agent steps keeps about 20 of them a run: walker-walk's
+    # runs got there after 26k-38k steps, cheetah-run's and hopper-stand's SAC run after about 130k and 80k.
+    # (walker-walk's committed runs were stopped by hand at 544, before stop_at_return existed.)
+    task=${3:?task}
+    case "$task" in
+      walker-walk) steps=50000 every=2000 ;;
+      cheetah-run) steps=250000 every=6000 ;;
+      hopper-stand) steps=160000 every=4000 ;;
+      *) echo "replay runs are set up for walker-walk, cheetah-run and hopper-stand" >&2; exit 2 ;;
+    esac
+    level=$(python -c "from lawm.data.recipes import medium_level; print(medium_level('$task'))")
+    for seed in "${@:4}"; do
+      lawm behaviour sac "$task" --run "$runs/$task-sac-s$seed" --seed "$seed" --set steps=$steps \
+        --set snapshot_every=$every --set stop_at_return="$level"
+      lawm behaviour export "$runs/$task-sac-s$seed" --out "lawm/assets/policies/$task/replay" --replay
     done ;;
   *) echo "lane must be cheetah, others or replay" >&2; exit 2 ;;
 esac

@@ -52,6 +52,17 @@ def test_resume_continues_from_the_saved_step_as_if_never_stopped(tmp_path, monk
         torch.testing.assert_close(whole[name], split[name], rtol=0, atol=0)
 
 
+def test_a_run_ends_at_its_first_snapshot_with_the_stop_return_and_stays_ended(tmp_path):
+    config = tiny("walker-walk", steps=1500, checkpoint_every=1000, stop_at_return=1.0)
+    train_behaviour(config, tmp_path / "sac", progress=False)
+    assert snapshots(tmp_path / "sac")[0]["return_stochastic"] >= 1.0
+    assert [s["step"] for s in snapshots(tmp_path / "sac")] == [500]
+    assert torch.load(tmp_path / "sac" / "checkpoint.pt", weights_only=True)["step"] == 500
+    train_behaviour(config, tmp_path / "sac", progress=False)  # rerun: nothing more to do
+    assert [s["step"] for s in snapshots(tmp_path / "sac")] == [500]
+    assert len((tmp_path / "sac" / "sessions.jsonl").read_text().splitlines()) == 1
+
+
 def test_explorer_learns_from_ensemble_disagreement(tmp_path):
     train_behaviour(tiny("cartpole-swingup", algorithm="explore"), tmp_path / "explore", progress=False)
     last = json.loads((tmp_path / "explore" / "metrics.jsonl").read_text().splitlines()[-1])

@@ -36,6 +36,7 @@ class BehaviourConfig(SACConfig):
     snapshot_episodes: int = 10  # evaluation episodes per snapshot (each mode)
     checkpoint_every: int = 20_000  # agent steps between checkpoints (a multiple of the episode length)
     log_every: int = 1_000  # agent steps between metric lines
+    stop_at_return: float = 0.0  # end the run at its first snapshot with this stochastic return (0: run every step)
     ensemble: int = 5  # explorer: forward models in the disagreement ensemble
     ensemble_hidden: int = 128  # explorer: width of each forward model (2 hidden layers)
     ensemble_lr: float = 3e-4  # explorer: their learning rate
@@ -49,7 +50,8 @@ class BehaviourConfig(SACConfig):
         if self.checkpoint_every % EPISODE_STEPS:
             raise LawmError(f"checkpoint_every must be a multiple of {EPISODE_STEPS}, got {self.checkpoint_every}")
         check_minimums(self, dict(hidden=1, batch_size=1, steps=1, seed_steps=0, snapshot_every=1,
-                                  snapshot_episodes=1, checkpoint_every=1, log_every=1, ensemble=1, ensemble_hidden=1))
+                                  snapshot_episodes=1, checkpoint_every=1, log_every=1, ensemble=1, ensemble_hidden=1,
+                                  stop_at_return=0))
         check_precision(self.precision)
 
 
@@ -118,6 +120,7 @@ class OnlineAgent:
         self.buffer = ReplayBuffer(config.steps, obs_dim, action_dim)
         self.rng = np.random.default_rng(config.seed)
         self.obs, self.episode_return = None, 0.0
+        self.reached_return = False  # a snapshot has reached ``stop_at_return``: the run is over
 
     def update(self, step: int) -> dict:
         if step % EPISODE_STEPS == 0:
@@ -159,13 +162,15 @@ class OnlineAgent:
         write_json(folder / "manifest.json", dict(task=task, algorithm=self.config.algorithm,
                                                   seed=self.config.seed, hidden=self.config.hidden,
                                                   snapshots=manifest))
+        self.reached_return = 0 < self.config.stop_at_return <= returns["stochastic"]
         return {f"snapshot_return_{mode}": value for mode, value in returns.items()}
 
     def state_dict(self) -> dict:
         return dict(sac=self.sac.state_dict(), optimizer=self.sac.optimizer.state_dict(),
                     explorer=None if self.explorer is None else dict(
                         models=self.explorer.state_dict(), optimizer=self.explorer.optimizer.state_dict()),
-                    buffer=self.buffer.state_dict(), rng=self.rng.bit_generator.state)
+                    buffer=self.buffer.state_dict(), rng=self.rng.bit_generator.state,
+                    reached_return=self.reached_return)
 
     def load_state_dict(self, state: dict) -> None:
         self.sac.load_state_dict(state["sac"])
@@ -175,6 +180,7 @@ class OnlineAgent:
             self.explorer.optimizer.load_state_dict(state["explorer"]["optimizer"])
         self.buffer.load_state_dict(state["buffer"])
         self.rng.bit_generator.state = state["rng"]
+        self.reached_return = state.get("reached_return", False)  # older checkpoints lack it
 
 
 def _read_manifest(folder: Path) -> list[dict]:
@@ -189,7 +195,7 @@ def train_behaviour(config: BehaviourConfig, run_dir: str | Path, progress: bool
     run = RunFolder(run_dir, {"algorithm": f"behaviour-{config.algorithm}", **to_dict(config)})
     agent = OnlineAgent(config, run.path)
     train(run, agent, config.steps, log_every=config.log_every, checkpoint_every=config.checkpoint_every,
-          description=f"{config.algorithm} {config.task}", precision=agent.sac.precision, periodic=[(config.snapshot_every, agent.snapshot)],
-          progress=progress)
+          description=f"{config.algorithm} {config.task}", precision=agent.sac.precision,
+          periodic=[(config.snapshot_every, agent.snapshot)], stop=lambda: agent.reached_return, progress=progress)
     run.close()
     return run.path / "snapshots"

@@ -24,9 +24,11 @@ Periodic = tuple[int, Callable[[int], dict[str, float]]]  # (every n steps, step
 
 
 def train(run: RunFolder, agent: Trainable, total_steps: int, *, log_every: int, checkpoint_every: int,
-          description: str, precision: str, periodic: list[Periodic] = (), progress: bool = True) -> float:
-    """Run ``agent.update`` until ``total_steps``, resuming from the folder's checkpoint if there is one, and
-    record in the folder where and in which (resolved) ``precision`` this stretch of training runs.
+          description: str, precision: str, periodic: list[Periodic] = (), stop: Callable[[], bool] = lambda: False,
+          progress: bool = True) -> float:
+    """Run ``agent.update`` until ``total_steps``, or until ``stop()`` (asked after every step, and of a resumed
+    agent before the first), resuming from the folder's checkpoint if there is one, and record in the folder
+    where and in which (resolved) ``precision`` this stretch of training runs.
 
     Returns the wall-clock seconds the run has spent in total, across resumes.
     """
@@ -38,7 +40,7 @@ def train(run: RunFolder, agent: Trainable, total_steps: int, *, log_every: int,
         step, seconds = state["step"], state["seconds"]
         sums, counts = state.get("metric_sums", {}), state.get("metric_counts", {})
     run.forget_metrics_after(step)  # lines past the checkpoint (or from an attempt that never saved one)
-    if step < total_steps:
+    if step < total_steps and not stop():
         run.record_session(step, precision=precision, cpu=cpu_name(), threads=torch.get_num_threads(),
                            torch=torch.__version__)
     start = time.perf_counter()
@@ -48,7 +50,7 @@ def train(run: RunFolder, agent: Trainable, total_steps: int, *, log_every: int,
                                  metric_counts=counts, seconds=seconds + time.perf_counter() - start))
 
     with tqdm(total=total_steps, initial=step, desc=description, disable=not progress, dynamic_ncols=True) as bar:
-        while step < total_steps:
+        while step < total_steps and not stop():
             metrics = agent.update(step)
             step += 1
             for key, value in metrics.items():
@@ -64,7 +66,7 @@ def train(run: RunFolder, agent: Trainable, total_steps: int, *, log_every: int,
             if row:
                 run.log(step, row)
                 bar.set_postfix({k: f"{v:.3g}" for k, v in list(row.items())[:4]}, refresh=False)
-            if step % checkpoint_every == 0 or step == total_steps:
+            if step % checkpoint_every == 0 or step == total_steps or stop():
                 save()
             bar.update(1)
     return seconds + time.perf_counter() - start

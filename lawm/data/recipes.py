@@ -75,6 +75,11 @@ def _best_return(snapshots: list[Snapshot]) -> float:
     return max(s.return_stochastic for s in snapshots)
 
 
+def medium_level(task: str, policies: Path = POLICIES) -> float:
+    """The stochastic return at which the task's medium-replay runs stop: 57.5 % of its SAC run's best."""
+    return MEDIUM_TARGET * _best_return(read_manifest(Path(policies) / task / "sac")[1])
+
+
 def _medium(snapshots: list[Snapshot], best: float) -> list[Snapshot]:
     def distance(s):
         return abs(s.return_stochastic - MEDIUM_TARGET * best)
@@ -212,6 +217,7 @@ def export_snapshots(run_dir: Path, out: Path, replay: bool = False) -> list[str
 def _export_replay_run(run_dir: Path, out: Path, manifest: dict, snapshots: list[Snapshot], config: dict) -> list[str]:
     best = _best_return(read_manifest(out.parent / "sac")[1])
     seed = config.pop("seed")
+    config.pop("stop_at_return", None)  # where a run stops does not change how it trains
     keep = [(s.file, replace(s, file=f"seed{seed}/{s.file}", run=seed)) for s, _ in _replay(snapshots, best)]
     others = []
     if (out / "manifest.json").exists():
