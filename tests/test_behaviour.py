@@ -136,6 +136,24 @@ def test_replay_runs_export_up_to_their_medium_level_and_roll_out_evenly(policie
     assert (dataset.behaviour["source"], per_run) == ("replay", [3, 3])
 
 
+def set_returns(folder, value: float) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for snapshot in manifest["snapshots"]:
+        snapshot["return_stochastic"] = value
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_replay_run_that_never_reached_the_medium_level_is_refused(policies, tmp_path):
+    folder, run = tmp_path / "policies", tmp_path / "stuck"
+    shutil.copytree(policies, folder)
+    shutil.copytree(policies.parent / "sac", run)
+    set_returns(folder / "pendulum-swingup" / "sac", 200.0)  # a medium level of 115
+    set_returns(run / "snapshots", 20.0)  # a run stuck near the start, as hopper-stand's can be
+    with pytest.raises(LawmError, match=r"never reached the medium level \(115; its best snapshot returned 20\)"):
+        export_snapshots(run, folder / "pendulum-swingup" / "replay", replay=True)
+    assert not (folder / "pendulum-swingup" / "replay").exists()
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_each_recipe_writes_a_valid_dataset(policies, tmp_path, kind):
     dataset = make_dataset("pendulum-swingup", kind, episodes=8, seed=3, label_fraction=0.25, policies=policies,

@@ -198,7 +198,7 @@ def export_snapshots(run_dir: Path, out: Path, replay: bool = False) -> list[str
 
     With ``replay`` the run is one of the task's replay runs (``out`` is ``<task>/replay``): its snapshots up to
     the medium level of the task's exported SAC run (``<task>/sac``) join the other runs' in ``out``, in a
-    subfolder named after its seed."""
+    subfolder named after its seed. A run that never got there is refused."""
     run_dir, out = Path(run_dir), Path(out)
     manifest, snapshots = read_manifest(run_dir / "snapshots")
     config = json.loads((run_dir / "config.json").read_text())
@@ -216,6 +216,10 @@ def export_snapshots(run_dir: Path, out: Path, replay: bool = False) -> list[str
 
 def _export_replay_run(run_dir: Path, out: Path, manifest: dict, snapshots: list[Snapshot], config: dict) -> list[str]:
     best = _best_return(read_manifest(out.parent / "sac")[1])
+    level, reached = MEDIUM_TARGET * best, max(s.return_stochastic for s in snapshots)
+    if reached < level:
+        raise LawmError(f"{run_dir} never reached the medium level ({level:.0f}; its best snapshot returned "
+                        f"{reached:.0f}), so it is no replay run; train another seed")
     seed = config.pop("seed")
     config.pop("stop_at_return", None)  # where a run stops does not change how it trains
     keep = [(s.file, replace(s, file=f"seed{seed}/{s.file}", run=seed)) for s, _ in _replay(snapshots, best)]
