@@ -112,6 +112,19 @@ def test_a_slice_of_a_grid_runs_only_its_methods_and_seeds(bench):
                               "idm-td3bc\n")
     nothing = run_lawm("bench", "--grid", "tiny", "--out", bench, "--methods", ",", check=False)
     assert nothing.stderr == "lawm: error: grid 'tiny' needs a non-empty list of methods\n"
+    random = run_lawm("bench", "--grid", "tiny", "--out", bench, "--datasets", "walker-walk/random", "--seeds", "0")
+    assert "grid tiny: 6 cells, 6 finished, 0 to run" in random.stdout
+    halved = run_lawm("bench", "--grid", "tiny", "--out", bench, "--datasets", "walker-walk", check=False)
+    assert halved.returncode == 2 and "datasets must be comma-separated task/kind pairs" in halved.stderr
+
+
+def test_a_slice_of_the_claim_grid_makes_and_runs_only_its_datasets(tmp_path):
+    walker = GRIDS["claim"].only(datasets=(("walker-walk", "explore"),))
+    assert walker.datasets() == [("walker-walk", "explore")] and len(walker.cells(tmp_path)) == 6 * 3
+    assert walker.cells(tmp_path)[0] == GRIDS["claim"].cells(tmp_path)[0]  # the same dataset file and run folder
+    with pytest.raises(LawmError, match="grid 'claim' has no dataset 'cheetah-run/explore'; its datasets: "
+                                        "walker-walk/explore, cheetah-run/medium-replay, "):
+        GRIDS["claim"].only(datasets=(("cheetah-run", "explore"),))
 
 
 def stat_fields(process: Path) -> list[str]:

@@ -9,15 +9,17 @@ Named grids:
   (200k updates at ~130-250 updates/s on one core, evaluated every 20k) ~15-25 minutes; each IDM-TD3+BC
   cell ~10 minutes more for its IDM; so the 9 model-free cells ~4-5 CPU-hours. Measured on an AVX2-only
   AMD EPYC, one core a cell, two cells on its 2 cores (``train_seconds``): 2691-2759 s a TD3+BC cell, 3089-3577 s
-  a world-model cell at the 10k + 6k steps of ``small`` (C-LAP (Oracle) fastest, LAWM slowest).
-  ``--methods`` and ``--seeds`` run a slice of it, e.g. the model-free cells first.
+  a world-model cell at the 10k + 6k steps of ``small`` (C-LAP (Oracle) fastest, LAWM slowest; 3264-4354 s on
+  the five-run medium-replay file, some beside a third process). ``--methods``, ``--seeds`` and ``--datasets``
+  run a slice of any grid, e.g. the model-free cells first.
 - ``claim``: the cells where the paper's claim (LAWM beats C-LAP on the labeled data alone and nears C-LAP
   (Oracle)) is decided, plus the one run so far: walker-walk explore, cheetah-run medium-replay, hopper-stand
   medium-replay and walker-walk medium-replay; all six methods, 3 seeds, 2000 trajectories, 5 % labeled,
-  ``small`` presets: 72 cells. Estimated CPU cost at today's defaults: 4 datasets ~15 CPU-minutes each; the
-  36 model-free cells ~0.3-0.5 CPU-hours each (as in ``reduced``), ~15 CPU-hours; the 36 world-model cells
-  ~0.8-0.9 CPU-hours each on an AVX2-only CPU at the 10k + 6k steps of ``small`` (``benchmarks/cell.py``'s
-  step times), ~31 CPU-hours: about 47 CPU-hours, some 24 hours of wall time on 2 cores.
+  ``small`` presets: 72 cells. A medium-replay dataset needs its task's five replay runs shipped, so
+  ``--datasets walker-walk/explore`` runs what can be made first. Estimated CPU cost at today's defaults:
+  4 datasets ~15 CPU-minutes each; the 36 model-free cells ~0.3-0.5 CPU-hours each (as in ``reduced``),
+  ~15 CPU-hours; the 36 world-model cells ~0.9-1.2 CPU-hours each on an AVX2-only CPU at the 10k + 6k steps of
+  ``small`` (measured in ``reduced``), ~37 CPU-hours: about 52 CPU-hours, some 26 hours of wall time on 2 cores.
 - ``labels``: the label-fraction curve on walker-walk explore: LAWM, C-LAP and IDM-TD3+BC at 1, 2, 5, 10 and
   25 % of the trajectories labeled, 2 seeds, ``small`` presets: 30 cells. Every fraction is a label split
   of the same file with the same seed, so the labeled trajectories of a smaller fraction are among those of
@@ -57,15 +59,18 @@ class Grid:
     def __post_init__(self):
         _check(self)
 
-    def only(self, methods: tuple[str, ...] | None = None, seeds: tuple[int, ...] | None = None) -> Grid:
-        """The slice of this grid with the given methods and seeds (the rest of it stays as it is)."""
-        for field, chosen in (("methods", methods), ("seeds", seeds)):
-            outside = [value for value in chosen or () if value not in getattr(self, field)]
+    def only(self, methods: tuple[str, ...] | None = None, seeds: tuple[int, ...] | None = None,
+             datasets: tuple[tuple[str, str], ...] | None = None) -> Grid:
+        """The slice of this grid with the given methods, seeds and (task, kind) pairs (the rest of it stays as it
+        is); a slice of pairs runs the datasets that can be made before every task's behaviour policies ship."""
+        for field, chosen, among in (("method", methods, self.methods), ("seed", seeds, self.seeds),
+                                     ("dataset", datasets, tuple(self.datasets()))):
+            outside = [value for value in chosen or () if value not in among]
             if outside:
-                raise LawmError(f"grid '{self.name}' has no {field[:-1]} '{outside[0]}'; its {field}: "
-                                f"{', '.join(map(str, getattr(self, field)))}")
+                raise LawmError(f"grid '{self.name}' has no {field} '{_named(outside[0])}'; its {field}s: "
+                                f"{', '.join(map(_named, among))}")
         return replace(self, methods=self.methods if methods is None else methods,
-                       seeds=self.seeds if seeds is None else seeds)
+                       seeds=self.seeds if seeds is None else seeds, pairs=self.pairs if datasets is None else datasets)
 
     def datasets(self) -> list[tuple[str, str]]:
         """The (task, kind) pairs of the grid: ``pairs`` when given, else every task with every kind."""
@@ -78,6 +83,11 @@ class Grid:
                      str(out / "runs" / task / kind / f"lf{fraction:g}" / method / f"seed{seed}"))
                 for task, kind in self.datasets() for fraction in self.label_fractions
                 for method in self.methods for seed in self.seeds]
+
+
+def _named(value) -> str:
+    """A method or seed as it is; a (task, kind) pair as ``task/kind``, as ``--datasets`` and run folders name it."""
+    return "/".join(value) if isinstance(value, tuple) else str(value)
 
 
 def dataset_path(out: Path, grid: Grid, task: str, kind: str, fraction: float) -> Path:

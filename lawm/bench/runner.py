@@ -97,15 +97,17 @@ def dataset_jobs(grid: Grid, out: Path) -> list[DatasetJob]:
 
 
 def run_grid(grid: Grid, out: str | Path, backend: str = "auto", workers: int | None = None,
-             methods: tuple[str, ...] | None = None, seeds: tuple[int, ...] | None = None) -> list[Cell]:
-    """Make the grid's missing datasets, run its unfinished cells (only those of ``methods`` and ``seeds`` when
-    given), and return the cells run. ``OUT/grid.json`` records the whole grid."""
+             methods: tuple[str, ...] | None = None, seeds: tuple[int, ...] | None = None,
+             datasets: tuple[tuple[str, str], ...] | None = None) -> list[Cell]:
+    """Make the grid's missing datasets, run its unfinished cells (only those of ``methods``, ``seeds`` and
+    ``datasets``, (task, kind) pairs, when given), and return the cells run. ``OUT/grid.json`` records the whole
+    grid."""
     backend = choose_backend(backend)
     workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise LawmError(f"--workers must be at least 1, got {workers}")
     out = Path(out).resolve()
-    chosen = grid.only(methods, seeds)
+    chosen = grid.only(methods, seeds, datasets)
     lock_folder(out, "benchmark folder")
     try:
         return _run(grid, chosen, out, backend, workers)

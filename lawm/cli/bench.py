@@ -15,6 +15,8 @@ def register(commands, train_commands) -> None:
     bench.add_argument("--workers", type=int, help="parallel cells (default: the number of cores)")
     bench.add_argument("--methods", type=_names, help="run only these of the grid's methods, e.g. lawm,clap")
     bench.add_argument("--seeds", type=_seeds, help="run only these of the grid's seeds, e.g. 0,1")
+    bench.add_argument("--datasets", type=_datasets, help="run only these of the grid's datasets, as task/kind, "
+                       "e.g. walker-walk/explore,hopper-stand/medium-replay")
     bench.set_defaults(handler=_bench)
 
     report = commands.add_parser("report", help="Table 1, IQMs and figures from a benchmark folder",
@@ -28,7 +30,8 @@ def _bench(args) -> None:
     from lawm.bench.grids import load_grid
     from lawm.bench.runner import run_grid
 
-    run_grid(load_grid(args.grid), args.out, args.backend, args.workers, args.methods, args.seeds)
+    run_grid(load_grid(args.grid), args.out, args.backend, args.workers, args.methods, args.seeds,
+             args.datasets)
     print(f"done; 'lawm report {args.out}' writes the tables and figures")
 
 
@@ -41,6 +44,14 @@ def _seeds(text: str) -> tuple[int, ...]:
         return tuple(int(seed) for seed in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"seeds must be comma-separated integers, got '{text}'") from None
+
+
+def _datasets(text: str) -> tuple[tuple[str, str], ...]:
+    pairs = tuple(tuple(name.strip().split("/")) for name in text.split(",") if name.strip())
+    if not pairs or any(len(pair) != 2 or not all(pair) for pair in pairs):
+        raise argparse.ArgumentTypeError(f"datasets must be comma-separated task/kind pairs, e.g. walker-walk/explore, "
+                                         f"got '{text}'")
+    return pairs
 
 
 def _report(args) -> None:
