@@ -47,7 +47,7 @@ def _seeds(text: str) -> tuple[int, ...]:
 
 
 def _datasets(text: str) -> tuple[tuple[str, str], ...]:
-    pairs = tuple(tuple(name.strip().split("/")) for name in text.split(",") if name.strip())
+    pairs = tuple(tuple(name.split("/")) for name in _names(text))
     if not pairs or any(len(pair) != 2 or not all(pair) for pair in pairs):
         raise argparse.ArgumentTypeError(f"datasets must be comma-separated task/kind pairs, e.g. walker-walk/explore, "
                                          f"got '{text}'")
