@@ -101,7 +101,7 @@ def test_the_auto_backend_is_ray_only_where_a_cluster_is_named(monkeypatch):
         choose_backend("slurm")
 
 
-def test_a_slice_of_a_grid_runs_only_its_methods_and_seeds(bench):
+def test_a_slice_of_a_grid_runs_only_its_methods_seeds_datasets_and_fractions(bench):
     done = run_lawm("bench", "--grid", "tiny", "--out", bench, "--methods", "td3bc,idm-td3bc", "--seeds", "1")
     assert "grid tiny: 4 cells, 4 finished, 0 to run" in done.stdout
     recorded = json.loads((bench / "grid.json").read_text())
@@ -116,6 +116,12 @@ def test_a_slice_of_a_grid_runs_only_its_methods_and_seeds(bench):
     assert "grid tiny: 6 cells, 6 finished, 0 to run" in random.stdout
     halved = run_lawm("bench", "--grid", "tiny", "--out", bench, "--datasets", "walker-walk", check=False)
     assert halved.returncode == 2 and "datasets must be comma-separated task/kind pairs" in halved.stderr
+    quarter = run_lawm("bench", "--grid", "tiny", "--out", bench, "--fractions", "0.25", "--seeds", "1")
+    assert "grid tiny: 3 cells, 3 finished, 0 to run" in quarter.stdout
+    tenth = run_lawm("bench", "--grid", "tiny", "--out", bench, "--fractions", "0.1", check=False)
+    assert tenth.stderr == "lawm: error: grid 'tiny' has no label fraction '0.1'; its label fractions: 0.25, 0.5\n"
+    percent = run_lawm("bench", "--grid", "tiny", "--out", bench, "--fractions", "5%", check=False)
+    assert percent.returncode == 2 and "label fractions must be comma-separated numbers, got '5%'" in percent.stderr
 
 
 def test_a_slice_of_the_claim_grid_makes_and_runs_only_its_datasets(tmp_path):

@@ -10,8 +10,9 @@ import pytest
 from conftest import random_dataset, run_lawm
 
 from lawm.bench.cells import DatasetJob, make_datasets
-from lawm.bench.grids import GRIDS, load_grid
+from lawm.bench.grids import GRIDS, dataset_path, load_grid
 from lawm.bench.report import bootstrap_difference, bootstrap_mean, load_results
+from lawm.bench.runner import dataset_jobs
 from lawm.data import Dataset
 from lawm.errors import LawmError
 
@@ -128,3 +129,15 @@ def test_missing_label_fractions_are_label_splits_of_a_file_already_there(tmp_pa
     assert small.label_fraction == 0.25 and sum(e.labeled for e in small.episodes) == 1
     assert all(np.array_equal(a.observations, b.observations) for a, b in zip(small.episodes, large.episodes))
     assert all(b.labeled for a, b in zip(small.episodes, large.episodes) if a.labeled)  # nested label sets
+
+
+def test_a_slice_of_fractions_relabels_the_file_of_a_fraction_it_leaves_out(tmp_path):
+    grid = GRIDS["tiny"].only(fractions=(0.25,))
+    there = dataset_path(tmp_path, grid, "walker-walk", "random", 0.5)
+    there.parent.mkdir()
+    random_dataset(episodes=4, label_fraction=0.5, seed=7).save(there)  # not the trajectories of data seed 0
+    [job] = dataset_jobs(grid, tmp_path)
+    make_datasets(job)
+    made, source = Dataset.load(dataset_path(tmp_path, grid, "walker-walk", "random", 0.25)), Dataset.load(there)
+    assert made.label_fraction == 0.25
+    assert all(np.array_equal(a.observations, b.observations) for a, b in zip(made.episodes, source.episodes))

@@ -2,6 +2,9 @@
 import contextlib
 import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -198,6 +201,17 @@ def test_load_policy_acts_through_the_filter(lawm_run, dataset):
     first, second = policy.act(observations), policy.act(observations)
     assert first.shape == (3, dataset.action_dim) and np.all(np.abs(first) <= 1)
     assert not np.array_equal(first, second)  # the filter carries state from step to step
+
+
+def test_the_latent_action_diagnostics_read_a_finished_run(lawm_run, dataset_path):
+    script = Path(__file__).parents[1] / "scripts" / "latent_actions.py"
+    done = subprocess.run([sys.executable, script, lawm_run, "--dataset", dataset_path,
+                           "--windows", "8"], capture_output=True, text=True, check=True)
+    rows = [line.split("|")[2:-1] for line in done.stdout.splitlines()[2:]]
+    assert [row[0].strip() for row in rows] == ["labeled", "action-free"]
+    for row in rows:  # two KLs and four mean absolute errors of actions in [-1, 1]
+        kls, errors = [float(v) for v in row[1:3]], [float(v) for v in row[3:]]
+        assert all(kl >= 0 for kl in kls) and all(0 <= error <= 2 for error in errors)
 
 
 @pytest.fixture

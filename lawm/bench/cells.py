@@ -45,6 +45,7 @@ class DatasetJob:
     episodes: int  # trajectories
     seed: int  # seed of the behaviour rollouts and of every label split
     files: tuple[tuple[float, str], ...]  # (label fraction, file) pairs; all but the first are relabels of it
+    splits: tuple[str, ...] = ()  # files of the same trajectories at other label fractions, to relabel from
 
     def __str__(self) -> str:
         return f"{self.task}/{self.kind} dataset"
@@ -58,10 +59,10 @@ def make_dataset(task: str, kind: str, episodes: int, seed: int, label_fraction:
 
 
 def make_datasets(job: DatasetJob) -> str:
-    """Make the job's missing files as new label splits of one that is there (another grid's, say), or of the
-    first fraction made from the recipe: every file of a job holds the same trajectories."""
+    """Make the job's missing files as new label splits of one that is there (one of its ``splits``, say), or of
+    the first fraction made from the recipe: every file of a job holds the same trajectories."""
     missing = [(fraction, path) for fraction, path in job.files if not Path(path).exists()]
-    present = [path for _, path in job.files if Path(path).exists()]
+    present = [path for path in (*(path for _, path in job.files), *job.splits) if Path(path).exists()]
     if not present:
         (fraction, path), *missing = missing
         make_dataset(job.task, job.kind, job.episodes, job.seed, fraction).save(path)

@@ -10,11 +10,11 @@ Named grids:
   cell ~10 minutes more for its IDM; so the 9 model-free cells ~4-5 CPU-hours. Measured on an AVX2-only
   AMD EPYC, one core a cell, two cells on its 2 cores (``train_seconds``): 2691-2759 s a TD3+BC cell, 3089-3577 s
   a world-model cell at the 10k + 6k steps of ``small`` (C-LAP (Oracle) fastest, LAWM slowest; 3264-4354 s on
-  the five-run medium-replay file, some beside a third process). ``--methods``, ``--seeds`` and ``--datasets``
-  run a slice of any grid, e.g. the model-free cells first.
+  the five-run medium-replay file, some beside a third process). ``--methods``, ``--seeds``, ``--datasets`` and
+  ``--fractions`` run a slice of any grid, e.g. the model-free cells first.
 - ``claim``: the cells where the paper's claim (LAWM beats C-LAP on the labeled data alone and nears C-LAP
-  (Oracle)) is decided, plus the one run so far: walker-walk explore, cheetah-run medium-replay, hopper-stand
-  medium-replay and walker-walk medium-replay; all six methods, 3 seeds, 2000 trajectories, 5 % labeled,
+  (Oracle)) is decided, walker-walk explore, cheetah-run medium-replay and hopper-stand medium-replay, plus
+  the ``reduced`` grid's walker-walk medium-replay; all six methods, 3 seeds, 2000 trajectories, 5 % labeled,
   ``small`` presets: 72 cells. A medium-replay dataset needs its task's five replay runs shipped, so
   ``--datasets walker-walk/explore`` runs what can be made first. Estimated CPU cost at today's defaults:
   4 datasets ~15 CPU-minutes each; the 36 model-free cells ~0.3-0.5 CPU-hours each (as in ``reduced``),
@@ -60,17 +60,21 @@ class Grid:
         _check(self)
 
     def only(self, methods: tuple[str, ...] | None = None, seeds: tuple[int, ...] | None = None,
-             datasets: tuple[tuple[str, str], ...] | None = None) -> Grid:
-        """The slice of this grid with the given methods, seeds and (task, kind) pairs (the rest of it stays as it
-        is); a slice of pairs runs the datasets that can be made before every task's behaviour policies ship."""
+             datasets: tuple[tuple[str, str], ...] | None = None,
+             fractions: tuple[float, ...] | None = None) -> Grid:
+        """The slice of this grid with the given methods, seeds, (task, kind) pairs and label fractions (the rest
+        of it stays as it is); a slice of pairs runs the datasets that can be made before every task's behaviour
+        policies ship."""
         for field, chosen, among in (("method", methods, self.methods), ("seed", seeds, self.seeds),
-                                     ("dataset", datasets, tuple(self.datasets()))):
+                                     ("dataset", datasets, tuple(self.datasets())),
+                                     ("label fraction", fractions, self.label_fractions)):
             outside = [value for value in chosen or () if value not in among]
             if outside:
                 raise LawmError(f"grid '{self.name}' has no {field} '{_named(outside[0])}'; its {field}s: "
                                 f"{', '.join(map(_named, among))}")
         return replace(self, methods=self.methods if methods is None else methods,
-                       seeds=self.seeds if seeds is None else seeds, pairs=self.pairs if datasets is None else datasets)
+                       seeds=self.seeds if seeds is None else seeds, pairs=self.pairs if datasets is None else datasets,
+                       label_fractions=self.label_fractions if fractions is None else fractions)
 
     def datasets(self) -> list[tuple[str, str]]:
         """The (task, kind) pairs of the grid: ``pairs`` when given, else every task with every kind."""
@@ -86,12 +90,23 @@ class Grid:
 
 
 def _named(value) -> str:
-    """A method or seed as it is; a (task, kind) pair as ``task/kind``, as ``--datasets`` and run folders name it."""
+    """A method, seed or label fraction as it is; a (task, kind) pair as ``task/kind``, as ``--datasets`` and run
+    folders name it."""
     return "/".join(value) if isinstance(value, tuple) else str(value)
 
 
 def dataset_path(out: Path, grid: Grid, task: str, kind: str, fraction: float) -> Path:
-    return out / "datasets" / f"{task}-{kind}-{grid.episodes}ep-seed{grid.data_seed}-lf{fraction:g}.h5"
+    return out / "datasets" / f"{_data_name(grid, task, kind)}-lf{fraction:g}.h5"
+
+
+def label_splits(out: Path, grid: Grid, task: str, kind: str) -> list[Path]:
+    """The files of the grid's trajectories of (task, kind) already in ``out``, at any label fraction (this grid's
+    or another grid's): each holds the same trajectories, so any of them can be relabeled into the others."""
+    return sorted((out / "datasets").glob(f"{_data_name(grid, task, kind)}-lf*.h5"))
+
+
+def _data_name(grid: Grid, task: str, kind: str) -> str:
+    return f"{task}-{kind}-{grid.episodes}ep-seed{grid.data_seed}"
 
 
 def load_grid(spec: str) -> Grid:
@@ -148,7 +163,7 @@ def _check(grid: Grid) -> None:
         raise LawmError(f"grid '{grid.name}' names the unknown preset '{grid.preset}'; presets: {', '.join(PRESETS)}")
 
 
-# the claim grid's (task, kind) pairs: the three cells with the paper's large gaps, then the one run so far
+# the claim grid's (task, kind) pairs: the three cells with the paper's large gaps, then the reduced grid's
 CLAIM_PAIRS = (("walker-walk", "explore"), ("cheetah-run", "medium-replay"), ("hopper-stand", "medium-replay"),
                ("walker-walk", "medium-replay"))
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from lawm.bench.cells import Cell, DatasetJob, make_datasets, run_cell
-from lawm.bench.grids import Grid, dataset_path
+from lawm.bench.grids import Grid, dataset_path, label_splits
 from lawm.common.files import lock_folder, unlock_folder, write_json
 from lawm.common.run import is_finished
 from lawm.errors import LawmError
@@ -89,25 +89,28 @@ def choose_backend(name: str) -> str:
 
 
 def dataset_jobs(grid: Grid, out: Path) -> list[DatasetJob]:
-    """One job per task and kind whose files are not all there yet."""
+    """One job per task and kind whose files are not all there yet, with the files of the same trajectories
+    already there at other label fractions (those a slice of fractions leaves out, or another grid's)."""
     jobs = [DatasetJob(task, kind, grid.episodes, grid.data_seed,
-                       tuple((f, str(dataset_path(out, grid, task, kind, f))) for f in grid.label_fractions))
+                       tuple((f, str(dataset_path(out, grid, task, kind, f))) for f in grid.label_fractions),
+                       tuple(map(str, label_splits(out, grid, task, kind))))
             for task, kind in grid.datasets()]
     return [job for job in jobs if not all(Path(path).exists() for _, path in job.files)]
 
 
 def run_grid(grid: Grid, out: str | Path, backend: str = "auto", workers: int | None = None,
              methods: tuple[str, ...] | None = None, seeds: tuple[int, ...] | None = None,
-             datasets: tuple[tuple[str, str], ...] | None = None) -> list[Cell]:
-    """Make the grid's missing datasets, run its unfinished cells (only those of ``methods``, ``seeds`` and
-    ``datasets``, (task, kind) pairs, when given), and return the cells run. ``OUT/grid.json`` records the whole
-    grid."""
+             datasets: tuple[tuple[str, str], ...] | None = None,
+             fractions: tuple[float, ...] | None = None) -> list[Cell]:
+    """Make the grid's missing datasets, run its unfinished cells (only those of ``methods``, ``seeds``,
+    ``datasets``, (task, kind) pairs, and label ``fractions``, when given), and return the cells run.
+    ``OUT/grid.json`` records the whole grid."""
     backend = choose_backend(backend)
     workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise LawmError(f"--workers must be at least 1, got {workers}")
     out = Path(out).resolve()
-    chosen = grid.only(methods, seeds, datasets)
+    chosen = grid.only(methods, seeds, datasets, fractions)
     lock_folder(out, "benchmark folder")
     try:
         return _run(grid, chosen, out, backend, workers)

@@ -17,6 +17,8 @@ def register(commands, train_commands) -> None:
     bench.add_argument("--seeds", type=_seeds, help="run only these of the grid's seeds, e.g. 0,1")
     bench.add_argument("--datasets", type=_datasets, help="run only these of the grid's datasets, as task/kind, "
                        "e.g. walker-walk/explore,hopper-stand/medium-replay")
+    bench.add_argument("--fractions", type=_fractions, help="run only these of the grid's label fractions, "
+                       "e.g. 0.01,0.02")
     bench.set_defaults(handler=_bench)
 
     report = commands.add_parser("report", help="Table 1, IQMs and figures from a benchmark folder",
@@ -31,7 +33,7 @@ def _bench(args) -> None:
     from lawm.bench.runner import run_grid
 
     run_grid(load_grid(args.grid), args.out, args.backend, args.workers, args.methods, args.seeds,
-             args.datasets)
+             args.datasets, args.fractions)
     print(f"done; 'lawm report {args.out}' writes the tables and figures")
 
 
@@ -44,6 +46,13 @@ def _seeds(text: str) -> tuple[int, ...]:
         return tuple(int(seed) for seed in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"seeds must be comma-separated integers, got '{text}'") from None
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(fraction) for fraction in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"label fractions must be comma-separated numbers, got '{text}'") from None
 
 
 def _datasets(text: str) -> tuple[tuple[str, str], ...]:

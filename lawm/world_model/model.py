@@ -69,6 +69,14 @@ class WorldModel(nn.Module):
             return Normal(zeros, torch.ones_like(zeros))
         return Normal.of(self.action_prior(feature), self.config.min_std)
 
+    def latent_posterior(self, feature: torch.Tensor, action: torch.Tensor) -> Normal:
+        """q(u_t | s_t, a_t), the action-conditioned latent action posterior (Eq. 3)."""
+        return Normal.of(self.action_posterior(torch.cat([feature, action], -1)), self.config.min_std)
+
+    def latent_inverse_dynamics(self, feature: torch.Tensor, next_embed: torch.Tensor) -> Normal:
+        """q(u_t | s_t, o_{t+1}), the action-free latent action posterior (Eq. 6), from o_{t+1}'s embedding."""
+        return Normal.of(self.idm(torch.cat([feature, next_embed], -1)), self.config.min_std)
+
     def decode_action(self, feature: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
         """The mean of p(a_t | s_t, u_t), squashed into the action bounds."""
         raw = self.action_decoder(torch.cat([feature, latent], -1)).float()
@@ -106,7 +114,7 @@ class WorldModel(nn.Module):
                 action = actions[:, t]
                 if action_free:
                     feature = state.feature
-                    idm = Normal.of(self.idm(torch.cat([feature, embeds[t + 1]], -1)), self.config.min_std)
+                    idm = self.latent_inverse_dynamics(feature, embeds[t + 1])
                     decoded = self.decode_action(feature, idm.sample() if sample else idm.mean)
                     action = torch.where(labeled[:, None], action, decoded)
                     idms.append(idm)
@@ -151,7 +159,7 @@ class WorldModel(nn.Module):
             action_kl = out["idm"].kl(prior).clamp_min(c.free_nats)
         if labeled.any():  # Eq. (7), computed on the labeled windows only
             rows = labeled.nonzero().squeeze(-1)
-            posterior = Normal.of(self.action_posterior(torch.cat([before[rows], actions[rows]], -1)), c.min_std)
+            posterior = self.latent_posterior(before[rows], actions[rows])
             decoded = self.decode_action(before[rows], posterior.sample())
             action_kl = action_kl.index_put((rows,), posterior.kl(prior[rows]).clamp_min(c.free_nats))
             action_nll = action_nll.index_put((rows,), self.likelihood("action", decoded).nll(actions[rows]).mean(1))

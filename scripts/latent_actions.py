@@ -1,0 +1,66 @@
+"""How much of the action the latent actions of trained LAWM / C-LAP run folders carry, on their own dataset.
+
+For windows of labeled and of action-free trajectories (true actions from the file's diagnostics copy), states
+filtered with the true actions, it prints per step: the KL from the latent action prior p(u | s) of the
+action-conditioned posterior q(u | s, a) (Eq. 3) and of the action-free one q(u | s, o') (Eq. 6, the IDM), and
+the mean absolute error of the actions decoded from each posterior's mean, beside two references: the action
+decoded from the prior's mean, and the dataset's mean action. A C-LAP model's IDM is never trained: its
+columns are left out.
+
+Usage: python scripts/latent_actions.py RUN_DIR... [--dataset FILE] [--windows 256] [--seed 0]
+"""
+import argparse
+from pathlib import Path
+
+import torch
+
+from lawm.data import Dataset, WindowSampler
+from lawm.evaluation import load_policy
+
+
+@torch.no_grad()
+def measure(model, batch: dict) -> dict[str, float]:
+    actions = batch["true_actions"]
+    labeled = torch.ones(len(actions), dtype=torch.bool)
+    embeds = model.embed(batch["observations"])
+    feature = model.filter(embeds, actions, labeled, sample=False)["states"].feature[:, :-1]
+    prior = model.latent_prior(feature)
+    posterior = model.latent_posterior(feature, actions)
+
+    def error(latent: torch.Tensor) -> float:
+        return float((model.decode_action(feature, latent) - actions).abs().mean())
+
+    mean_action = actions.mean((0, 1))
+    row = dict(kl_posterior=float(posterior.kl(prior).mean()), error_posterior=error(posterior.mean),
+               error_prior_mean=error(prior.mean), error_mean_action=float((actions - mean_action).abs().mean()))
+    if model.action_prior is None:  # LAWM: the IDM is trained
+        idm = model.latent_inverse_dynamics(feature, embeds[:, 1:])
+        row.update(kl_idm=float(idm.kl(prior).mean()), error_idm=error(idm.mean))
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="finished LAWM or C-LAP run folders")
+    parser.add_argument("--dataset", help="the dataset file (default: the one each run was trained on)")
+    parser.add_argument("--windows", type=int, default=256, help="windows of each kind (default 256)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the windows")
+    args = parser.parse_args()
+    torch.manual_seed(args.seed)
+    print("| run | windows | KL, posterior | KL, IDM | error, posterior | error, IDM | error, prior mean "
+          "| error, mean action |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for run in args.runs:
+        agent, config = load_policy(run)
+        model = agent.model
+        dataset = Dataset.load(args.dataset or config["dataset"])
+        sampler = WindowSampler(dataset, model.config.window, args.seed, true_actions=True)
+        for kind, labeled in (("labeled", True), ("action-free", False)):
+            r = measure(model, sampler.sample(args.windows, labeled=labeled))
+            idm = (f"{r['kl_idm']:.2f}", f"{r['error_idm']:.3f}") if "kl_idm" in r else ("", "")
+            print(f"| {run} | {kind} | {r['kl_posterior']:.2f} | {idm[0]} | {r['error_posterior']:.3f} | {idm[1]} | "
+                  f"{r['error_prior_mean']:.3f} | {r['error_mean_action']:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
