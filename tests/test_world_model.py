@@ -109,6 +109,35 @@ def test_labeled_window_uses_eq7_and_unlabeled_window_eq8(dataset):
     assert not torch.equal(sum(after.values())[0], labeled_loss)
 
 
+def test_idm_supervision_trains_the_idm_on_labeled_windows_only(dataset):
+    model, batch = model_and_batch(dataset, batch_size=2)
+    batch["labeled"] = torch.tensor([True, False])
+    torch.manual_seed(1)
+    paper = model.loss_terms(batch)[0]
+    model.config = tiny(idm_supervision=0.5)
+    torch.manual_seed(1)
+    supervised = model.loss_terms(batch)[0]
+    assert "idm_action_nll" not in paper
+    assert all(torch.equal(supervised[k], paper[k]) for k in paper)  # the paper's terms are untouched
+    extra = supervised["idm_action_nll"]
+    assert extra[0] != 0 and extra[1] == 0
+    # the labeled window's IDM decodes its actions: the gradient reaches the IDM and the action decoder
+    assert gradient_norms(extra[0], model.idm) > 0 and gradient_norms(extra[0], model.action_decoder) > 0
+    assert gradient_norms(extra[0], model.action_posterior) == 0
+
+
+@pytest.mark.parametrize("learned_prior", [False, True])
+def test_lawm_takes_a_learned_prior_only_when_asked(dataset, learned_prior):
+    agent = LAWM(tiny(learned_prior=learned_prior))
+    agent.build(dataset.observation_dim, dataset.action_low, dataset.action_high)
+    model = agent.model
+    assert (model.action_prior is not None) == learned_prior
+    if learned_prior:  # the IDM's KL (Eq. 8) reaches the prior on action-free windows
+        torch.manual_seed(0)
+        batch = WindowSampler(dataset, 8, seed=0).sample(2, labeled=False)
+        assert gradient_norms(model.loss_terms(batch)[0]["action_kl"].sum(), model.action_prior) > 0
+
+
 @pytest.mark.parametrize("agent_cls", [LAWM, CLAP])
 def test_latent_actions_never_leave_the_support(dataset, agent_cls):
     config = tiny(support=0.7)
@@ -209,9 +238,10 @@ def test_the_latent_action_diagnostics_read_a_finished_run(lawm_run, dataset_pat
                            "--windows", "8"], capture_output=True, text=True, check=True)
     rows = [line.split("|")[2:-1] for line in done.stdout.splitlines()[2:]]
     assert [row[0].strip() for row in rows] == ["labeled", "action-free"]
-    for row in rows:  # two KLs and four mean absolute errors of actions in [-1, 1]
-        kls, errors = [float(v) for v in row[1:3]], [float(v) for v in row[3:]]
+    for row in rows:  # two KLs, four mean absolute errors of actions in [-1, 1] and two open-loop errors
+        kls, errors, open_loop = [float(v) for v in row[1:3]], [float(v) for v in row[3:7]], row[7:]
         assert all(kl >= 0 for kl in kls) and all(0 <= error <= 2 for error in errors)
+        assert len(open_loop) == 2 and all(float(mse) > 0 for mse in open_loop)
 
 
 @pytest.fixture

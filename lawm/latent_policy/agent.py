@@ -62,7 +62,8 @@ class LatentActionAgent:
               continuation: bool = False) -> None:
         """The world model (with a continuation head for tasks that can terminate) and the policy."""
         self.model = WorldModel(self.config, observation_dim, action_low, action_high, observation_mean,
-                                observation_std, self.learned_prior, continuation).to(self.device)
+                                observation_std, self.learned_prior or self.config.learned_prior,
+                                continuation).to(self.device)
         self.policy = LatentActorCritic(self.config).to(self.device)
 
     def state_dict(self) -> dict:

@@ -16,11 +16,13 @@ _AT_LEAST_ONE = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_la
 # The fields that decide the world model: a run may take its model from another (model_from) where these agree.
 WORLD_MODEL_FIELDS = ("deter", "stoch", "embed", "hidden", "units", "layers", "idm_layers", "latent_action", "min_std",
                       "min_likelihood_std", "unit_likelihoods", "free_nats", "kl_balance", "model_lr", "grad_clip",
-                      "batch_size", "window", "labeled_share", "model_steps", "seed")
+                      "batch_size", "window", "labeled_share", "idm_supervision", "learned_prior", "model_steps",
+                      "seed")
 
 # Fields added after runs were saved, with the values those runs trained with: a saved config that lacks one
 # is read with these (the defaults may have changed since, as labeled_share's did).
-BEFORE_FIELDS_EXISTED = dict(unit_likelihoods=False, kl_balance=0.0, labeled_share=0.0)
+BEFORE_FIELDS_EXISTED = dict(unit_likelihoods=False, kl_balance=0.0, labeled_share=0.0, idm_supervision=0.0,
+                             learned_prior=False)
 
 
 def saved_fields(saved: dict) -> dict:
@@ -54,6 +56,12 @@ class Config:
     # share of labeled windows in every batch, 0: uniform over all windows (LAWM only: C-LAP's data is one kind).
     # 0.5 as AIME-NoB mixes its two sources; results/fidelity t4-lawm-share*: LAWM 26.7 -> 64.1 (0.25: 56.9)
     labeled_share: float = 0.5
+    # beyond the paper: weight of the labeled windows' action likelihood decoded through the IDM, which aligns
+    # the action-free path with the actions (LAWM only); 0: the paper's Eq. (9)
+    idm_supervision: float = 0.0
+    # beyond the paper (Table 2: LAWM's latent action prior is N(0, I)): LAWM with a learned prior p(u_t | s_t),
+    # as C-LAP's; C-LAP always learns its prior
+    learned_prior: bool = False
     # world model gradient steps (phase 1); Table 2: 100k (`paper`). results/fidelity: 10k about as good as 30k;
     # 5k then 10k policy steps (same cost) worse: C-LAP (Oracle) 33.6 vs 51.4, LAWM 50.3 vs 56.5 (m5k-p10k)
     model_steps: int = 10_000

@@ -82,6 +82,10 @@ class WorldModel(nn.Module):
         raw = self.action_decoder(torch.cat([feature, latent], -1)).float()
         return self.action_mid + self.action_half * torch.tanh(raw)
 
+    def action_nll(self, feature: torch.Tensor, latent: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """-log p(a_t | s_t, u_t) of a window's actions [B, L, A], the mean over its steps [B]."""
+        return self.likelihood("action", self.decode_action(feature, latent)).nll(actions).mean(1)
+
     def reward(self, feature: torch.Tensor) -> torch.Tensor:
         return self.reward_head(feature).float().squeeze(-1)
 
@@ -157,14 +161,19 @@ class WorldModel(nn.Module):
         action_nll = torch.zeros(len(labeled), device=feature.device)
         if out["idm"] is not None:  # Eq. (8)
             action_kl = out["idm"].kl(prior).clamp_min(c.free_nats)
+        idm_action_nll = torch.zeros_like(action_nll)
         if labeled.any():  # Eq. (7), computed on the labeled windows only
             rows = labeled.nonzero().squeeze(-1)
             posterior = self.latent_posterior(before[rows], actions[rows])
-            decoded = self.decode_action(before[rows], posterior.sample())
             action_kl = action_kl.index_put((rows,), posterior.kl(prior[rows]).clamp_min(c.free_nats))
-            action_nll = action_nll.index_put((rows,), self.likelihood("action", decoded).nll(actions[rows]).mean(1))
+            action_nll = action_nll.index_put((rows,), self.action_nll(before[rows], posterior.sample(), actions[rows]))
+            if c.idm_supervision and out["idm"] is not None:  # beyond the paper: the IDM decodes labeled actions
+                idm_nll = self.action_nll(before[rows], out["idm"][rows].sample(), actions[rows])
+                idm_action_nll = idm_action_nll.index_put((rows,), c.idm_supervision * idm_nll)
         terms = dict(observation_nll=obs_nll.mean(1), reward_nll=reward_nll.mean(1), state_kl=state_kl.mean(1),
                      action_kl=action_kl.mean(1), action_nll=action_nll)
+        if c.idm_supervision:
+            terms["idm_action_nll"] = idm_action_nll
         if self.continuation_head is not None:
             goes_on = 1 - batch["terminals"]
             terms["continuation_nll"] = F.binary_cross_entropy_with_logits(
