@@ -65,8 +65,9 @@ def main() -> None:
         agent, config = load_policy(run)
         model = agent.model
         dataset = Dataset.load(args.dataset or config["dataset"])
+        trained_on = Dataset.load(config["dataset"]) if args.dataset and config["dataset"] else dataset
         sampler = WindowSampler(dataset, model.config.window, args.seed, true_actions=True)
-        idm_trained = config["algorithm"] == "lawm" and not dataset.label_mask.all()
+        idm_trained = config["algorithm"] == "lawm" and not trained_on.label_mask.all()
         long_windows = WindowSampler(dataset, 15, args.seed, true_actions=True)
         for kind, labeled in (("labeled", True), ("action-free", False)):
             if not (dataset.label_mask == labeled).any():

@@ -244,6 +244,19 @@ def test_the_latent_action_diagnostics_read_a_finished_run(lawm_run, dataset_pat
         assert len(open_loop) == 2 and all(float(mse) > 0 for mse in open_loop)
 
 
+def test_the_diagnostics_leave_out_an_idm_that_never_trained(dataset, dataset_path, tmp_path):
+    """A LAWM run on all-labeled trajectories, read on the mixed file: its IDM columns stay empty."""
+    labeled_path, run = tmp_path / "labeled.h5", tmp_path / "lawm"
+    dataset.relabel(1.0, 0).save(labeled_path)
+    LAWM(tiny(model_steps=10, policy_steps=10)).fit(Dataset.load(labeled_path), run, labeled_path, progress=False)
+    script = Path(__file__).parents[1] / "scripts" / "latent_actions.py"
+    done = subprocess.run([sys.executable, script, run, "--dataset", dataset_path, "--windows", "8"],
+                          capture_output=True, text=True, check=True)
+    rows = [line.split("|")[2:-1] for line in done.stdout.splitlines()[2:]]
+    assert [row[0].strip() for row in rows] == ["labeled", "action-free"]
+    assert all(row[2].strip() == row[4].strip() == "" for row in rows)  # KL and error of the IDM
+
+
 @pytest.fixture
 def one_thread_subprocesses(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # two threads on two busy cores are far slower than one
