@@ -232,11 +232,16 @@ def test_load_policy_acts_through_the_filter(lawm_run, dataset):
     assert not np.array_equal(first, second)  # the filter carries state from step to step
 
 
-def test_the_latent_action_diagnostics_read_a_finished_run(lawm_run, dataset_path):
+def latent_action_rows(run, dataset_path) -> list[list[str]]:
+    """The table cells after the run's name that scripts/latent_actions.py prints for ``run`` on 8 windows."""
     script = Path(__file__).parents[1] / "scripts" / "latent_actions.py"
-    done = subprocess.run([sys.executable, script, lawm_run, "--dataset", dataset_path,
-                           "--windows", "8"], capture_output=True, text=True, check=True)
-    rows = [line.split("|")[2:-1] for line in done.stdout.splitlines()[2:]]
+    done = subprocess.run([sys.executable, script, run, "--dataset", dataset_path, "--windows", "8"],
+                          capture_output=True, text=True, check=True)
+    return [line.split("|")[2:-1] for line in done.stdout.splitlines()[2:]]
+
+
+def test_the_latent_action_diagnostics_read_a_finished_run(lawm_run, dataset_path):
+    rows = latent_action_rows(lawm_run, dataset_path)
     assert [row[0].strip() for row in rows] == ["labeled", "action-free"]
     for row in rows:  # two KLs, four mean absolute errors of actions in [-1, 1] and two open-loop errors
         kls, errors, open_loop = [float(v) for v in row[1:3]], [float(v) for v in row[3:7]], row[7:]
@@ -249,10 +254,7 @@ def test_the_diagnostics_leave_out_an_idm_that_never_trained(dataset, dataset_pa
     labeled_path, run = tmp_path / "labeled.h5", tmp_path / "lawm"
     dataset.relabel(1.0, 0).save(labeled_path)
     LAWM(tiny(model_steps=10, policy_steps=10)).fit(Dataset.load(labeled_path), run, labeled_path, progress=False)
-    script = Path(__file__).parents[1] / "scripts" / "latent_actions.py"
-    done = subprocess.run([sys.executable, script, run, "--dataset", dataset_path, "--windows", "8"],
-                          capture_output=True, text=True, check=True)
-    rows = [line.split("|")[2:-1] for line in done.stdout.splitlines()[2:]]
+    rows = latent_action_rows(run, dataset_path)
     assert [row[0].strip() for row in rows] == ["labeled", "action-free"]
     assert all(row[2].strip() == row[4].strip() == "" for row in rows)  # KL and error of the IDM
 
