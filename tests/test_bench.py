@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import run_lawm
+from conftest import random_dataset, run_lawm
 
+from lawm.bench.cells import Cell, run_cell
 from lawm.bench.grids import GRIDS, load_grid
 from lawm.bench.report import iqm, load_curves, stratified_bootstrap_iqm
 from lawm.bench.runner import choose_backend
@@ -131,6 +132,15 @@ def test_a_slice_of_the_claim_grid_makes_and_runs_only_its_datasets(tmp_path):
     with pytest.raises(LawmError, match="grid 'claim' has no dataset 'cheetah-run/explore'; its datasets: "
                                         "walker-walk/explore, cheetah-run/medium-replay, "):
         GRIDS["claim"].only(datasets=(("cheetah-run", "explore"),))
+
+
+def test_the_learned_prior_method_is_lawm_with_c_laps_prior(tmp_path):
+    data = tmp_path / "random.h5"
+    random_dataset(episodes=4, label_fraction=0.5, seed=0).save(data)
+    cell = Cell("walker-walk", "random", 0.5, "lawm-prior", 0, "tiny", str(data), str(tmp_path / "run"))
+    assert run_cell(cell).startswith("score ")
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (config["algorithm"], config["learned_prior"]) == ("lawm", True)
 
 
 def stat_fields(process: Path) -> list[str]:

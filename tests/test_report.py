@@ -52,6 +52,8 @@ def test_report_gives_per_cell_differences_curves_and_the_label_fraction_curve(t
         for method, base in (("lawm", 80), ("clap", 35), ("clap-oracle", 65), ("td3bc", 30)):
             for seed in claim.seeds:
                 finish_cell(tmp_path, task, kind, 0.05, method, seed, base + rng.uniform(-3, 3))
+    for seed in claim.seeds:  # the prior grid's cells, in one dataset so far
+        finish_cell(tmp_path, "walker-walk", "explore", 0.05, "lawm-prior", seed, 90 + seed)
     for fraction, base in ((0.01, 40), (0.1, 70), (0.25, 75)):
         for method in ("lawm", "clap", "idm-td3bc"):
             for seed in (0, 1):
@@ -60,10 +62,14 @@ def test_report_gives_per_cell_differences_curves_and_the_label_fraction_curve(t
     report = (tmp_path / "report.md").read_text()
 
     differences = report.split("## Label fraction 0.05")[1].split("### LAWM against C-LAP")[1].split("###")[0]
-    rows = [line.split("|")[1:-1] for line in differences.splitlines() if line.endswith("| 3/3/3 |")]
-    assert sorted((task.strip(), kind.strip()) for task, kind, *_ in rows) == sorted(claim.datasets())
-    for _, _, clap, clap_ci, oracle, oracle_ci, _ in rows:  # about +45 and +15, both intervals above 0
-        assert 39 < float(clap) < 51 and 9 < float(oracle) < 21
+    rows = [[text.strip() for text in line.split("|")[1:-1]] for line in differences.splitlines()
+            if line.endswith("| 3/3/3 |")]
+    assert sorted((task, kind) for task, kind, method, *_ in rows if method == "LAWM") == sorted(claim.datasets())
+    assert [row[:3] for row in rows if row[2] != "LAWM"] == [["walker-walk", "explore", "LAWM + learned prior"]]
+    expected = {"LAWM": ((39, 51), (9, 21)), "LAWM + learned prior": ((50, 62), (20, 32))}  # 80 or 91, 35, 65
+    for _, _, method, clap, clap_ci, oracle, oracle_ci, _ in rows:
+        for value, (low, high) in zip((clap, oracle), expected[method]):
+            assert low < float(value) < high
         bounds = [float(b) for ci in (clap_ci, oracle_ci) for b in ci.strip(" []").split(",")]
         assert all(b > 0 for b in bounds) and bounds[0] < float(clap) < bounds[1]
     assert "from 2000 resamples" in differences
@@ -76,8 +82,8 @@ def test_report_gives_per_cell_differences_curves_and_the_label_fraction_curve(t
     assert (tmp_path / "label_fractions.png").read_bytes().startswith(b"\x89PNG")
     curve = report.split("## Score against label fraction")[1]
     assert "### walker-walk explore" in curve and "### cheetah-run" not in curve  # only cells with several fractions
-    assert "| label fraction | C-LAP (Oracle) | TD3+BC | C-LAP | IDM-TD3+BC | LAWM |" in curve
-    assert "| 0.01 | – | – | 40.5 [40.0, 41.0] (n=2) | 40.5 [40.0, 41.0] (n=2) | 40.5 [40.0, 41.0] (n=2) |" in curve
+    assert "| label fraction | C-LAP (Oracle) | TD3+BC | C-LAP | IDM-TD3+BC | LAWM | LAWM + learned prior |" in curve
+    assert "| 0.01 | – | – | 40.5 [40.0, 41.0] (n=2) | 40.5 [40.0, 41.0] (n=2) | 40.5 [40.0, 41.0] (n=2) | – |" in curve
     five = [r["score"] for r in load_results(tmp_path) if (r["task"], r["kind"], r["label_fraction"], r["method"])
             == ("walker-walk", "explore", 0.05, "lawm")]
     row = next(line for line in curve.splitlines() if line.startswith("| 0.05 |"))
@@ -98,6 +104,15 @@ def test_the_claim_grid_has_four_cells_of_six_methods_and_three_seeds(tmp_path):
     assert {c.method for c in cells} == {"lawm", "clap", "clap-oracle", "td3bc", "td3bc-oracle", "idm-td3bc"}
     assert {(c.preset, c.label_fraction) for c in cells} == {("small", 0.05)} and claim.episodes == 2000
     assert cells[0].dataset.endswith("datasets/walker-walk-explore-2000ep-seed0-lf0.05.h5")
+
+
+def test_the_prior_grid_runs_lawm_with_a_learned_prior_on_the_claim_grids_files(tmp_path):
+    prior, claim = GRIDS["prior"], GRIDS["claim"]
+    cells = prior.cells(tmp_path)
+    assert len(cells) == 12 and {c.method for c in cells} == {"lawm-prior"} and "lawm-prior" not in claim.methods
+    assert {c.dataset for c in cells} == {c.dataset for c in claim.cells(tmp_path)}
+    assert {(c.task, c.kind, c.seed, c.preset) for c in cells} == {(c.task, c.kind, c.seed, c.preset)
+                                                                   for c in claim.cells(tmp_path)}
 
 
 def test_the_labels_grid_shares_its_five_percent_cells_with_the_claim_grid(tmp_path):

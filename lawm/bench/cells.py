@@ -85,18 +85,21 @@ def _idm_td3bc(dataset: str, run_dir: Path, seed: int, preset: str) -> None:
     idm.run(idm.make_config(preset, dataset=dataset, seed=seed), run_dir, progress=False)
 
 
-def _latent_action(method: str, dataset: str, run_dir: Path, seed: int, preset: str, oracle: bool = False) -> None:
-    """LAWM or C-LAP at ``preset``: both phases, then the evaluation (``LatentActionAgent.fit``)."""
+def _latent_action(method: str, dataset: str, run_dir: Path, seed: int, preset: str, oracle: bool = False,
+                   learned_prior: bool = False) -> None:
+    """LAWM or C-LAP at ``preset`` (LAWM with C-LAP's learned prior p(u | s) for ``learned_prior``): both phases,
+    then the evaluation (``LatentActionAgent.fit``)."""
     from lawm.common.config import build
     from lawm.latent_policy import CLAP, LAWM
     from lawm.world_model import PRESETS, Config
 
-    config = dataclasses.replace(build(Config, PRESETS, preset), seed=seed)
+    config = dataclasses.replace(build(Config, PRESETS, preset), seed=seed, learned_prior=learned_prior)
     agent = CLAP(config, oracle) if method == "clap" else LAWM(config)
     agent.fit(Dataset.load(dataset), run_dir, dataset_path=dataset, progress=False)
 
 
-# Table 1's methods in its column order, with their labels there
+# Table 1's methods in its column order, with their labels there; then LAWM with C-LAP's learned latent action
+# prior, beyond the paper (results/claim, Probes)
 METHODS = {
     "td3bc-oracle": partial(_td3bc, oracle=True),
     "clap-oracle": partial(_latent_action, "clap", oracle=True),
@@ -104,9 +107,12 @@ METHODS = {
     "clap": partial(_latent_action, "clap"),
     "idm-td3bc": _idm_td3bc,
     "lawm": partial(_latent_action, "lawm"),
+    "lawm-prior": partial(_latent_action, "lawm", learned_prior=True),
 }
 LABELS = {"td3bc-oracle": "TD3+BC (Oracle)", "clap-oracle": "C-LAP (Oracle)", "td3bc": "TD3+BC", "clap": "C-LAP",
-          "idm-td3bc": "IDM-TD3+BC", "lawm": "LAWM"}
+          "idm-td3bc": "IDM-TD3+BC", "lawm": "LAWM", "lawm-prior": "LAWM + learned prior"}
+BEYOND_THE_PAPER = ("lawm-prior",)
+TABLE1 = tuple(m for m in METHODS if m not in BEYOND_THE_PAPER)  # the paper's six methods
 
 
 def run_cell(cell: Cell) -> str:

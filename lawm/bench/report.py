@@ -3,12 +3,12 @@ one run folder's learning curve.
 
 Every finished cell leaves ``cell.json`` (what it is) and ``eval.json`` (its normalized score) in its run
 folder. The report gives, per label fraction, Table 1's layout (mean +- sample standard deviation over seeds,
-the best method without oracle in bold, and the average row); per task and dataset, LAWM's score minus
-C-LAP's and minus C-LAP (Oracle)'s with a 95 % stratified-bootstrap confidence interval over seeds (each
-method's seeds resampled on their own); each method's interquartile mean (IQM) over tasks and datasets with a
-95 % stratified-bootstrap confidence interval (Agarwal et al., 2021: runs are resampled within each task and
-dataset); a figure of scores per method and dataset; learning curves per task and dataset
-(``eval_score`` in ``metrics.jsonl``); and, for every task and dataset with several label fractions, each
+the best method without oracle in bold, and the average row); per task and dataset, LAWM's score (and its
+learned-prior variant's) minus C-LAP's and minus C-LAP (Oracle)'s with a 95 % stratified-bootstrap confidence
+interval over seeds (each method's seeds resampled on their own); each method's interquartile mean (IQM) over
+tasks and datasets with a 95 % stratified-bootstrap confidence interval (Agarwal et al., 2021: runs are
+resampled within each task and dataset); a figure of scores per method and dataset; learning curves per task
+and dataset (``eval_score`` in ``metrics.jsonl``); and, for every task and dataset with several label fractions, each
 method's mean score against the label fraction with bootstrap intervals. Every interval is a percentile
 interval of ``BOOTSTRAP_SAMPLES`` resamples from a fixed generator seed, so a report is the same on every rebuild.
 """
@@ -27,7 +27,8 @@ from lawm.errors import LawmError
 
 BOOTSTRAP_SAMPLES = 2000
 COMPARED = ("clap", "clap-oracle")  # the methods LAWM's score is set against, cell by cell
-COLORS = dict(zip(LABELS, ("tab:gray", "tab:purple", "tab:blue", "tab:orange", "tab:green", "tab:red")))
+LAWM_VARIANTS = ("lawm", "lawm-prior")  # the methods set against them
+COLORS = dict(zip(LABELS, ("tab:gray", "tab:purple", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:brown")))
 
 
 def _finished_cells(out: str | Path) -> list[tuple[Path, dict]]:
@@ -173,30 +174,36 @@ def iqm_table(results: list[dict], fraction: float) -> str:
 
 
 def difference_table(results: list[dict], fraction: float) -> str | None:
-    """Per task and dataset, LAWM's mean score minus C-LAP's and minus C-LAP (Oracle)'s, each with its 95 %
-    stratified-bootstrap interval over seeds; None where no row has LAWM and one of them."""
+    """Per task and dataset, the mean score of LAWM (and of each variant of it) minus C-LAP's and minus C-LAP
+    (Oracle)'s, each with its 95 % stratified-bootstrap interval over seeds; None where no row has LAWM and one
+    of them."""
     rows, methods = _rows_of(results, fraction)
     others = [m for m in COMPARED if m in methods]
-    if "lawm" not in methods or not others:
+    variants = [m for m in LAWM_VARIANTS if m in methods]
+    if not variants or not others:
         return None
-    lines = ["| task | dataset | " + " | ".join(f"LAWM − {LABELS[m]} | 95 % CI" for m in others) + " | seeds |",
-             "|---|---|" + "---:|---:|" * len(others) + "---:|"]
+    lines = ["| task | dataset | method | " + " | ".join(f"− {LABELS[m]} | 95 % CI" for m in others) + " | seeds |",
+             "|---|---|---|" + "---:|---:|" * len(others) + "---:|"]
     for task, kind in rows:
-        lawm = _scores(results, fraction, "lawm", task, kind)
         scores = [_scores(results, fraction, m, task, kind) for m in others]
-        texts = []
-        for other in scores:
-            if len(lawm) and len(other):
-                value, low, high = bootstrap_difference(lawm, other)
-                texts.append(f"{value:+.1f} | [{low:+.1f}, {high:+.1f}]")
-            else:
-                texts.append("– | –")
-        seeds = "/".join(str(len(s)) for s in (lawm, *scores))
-        lines.append(f"| {task} | {kind} | " + " | ".join(texts) + f" | {seeds} |")
-    note = (f"Difference of mean normalized scores over seeds (seeds: LAWM/{'/'.join(LABELS[m] for m in others)}); "
+        for variant in variants:
+            lawm = _scores(results, fraction, variant, task, kind)
+            if not len(lawm):
+                continue
+            texts = []
+            for other in scores:
+                if len(other):
+                    value, low, high = bootstrap_difference(lawm, other)
+                    texts.append(f"{value:+.1f} | [{low:+.1f}, {high:+.1f}]")
+                else:
+                    texts.append("– | –")
+            seeds = "/".join(str(len(s)) for s in (lawm, *scores))
+            lines.append(f"| {task} | {kind} | {LABELS[variant]} | " + " | ".join(texts) + f" | {seeds} |")
+    compared = "/".join(LABELS[m] for m in others)
+    note = (f"Difference of mean normalized scores over seeds (seeds: the method/{compared}); "
             f"95 % stratified-bootstrap percentile interval from {BOOTSTRAP_SAMPLES} resamples, each method's seeds "
             "resampled with replacement independently of the other's (generator seed 0). An interval above 0: "
-            "LAWM is better in this cell at these seeds; one that holds 0: the seeds do not tell them apart.")
+            "the method is better in this cell at these seeds; one that holds 0: the seeds do not tell them apart.")
     return "\n".join(lines + ["", note])
 
 

@@ -8,7 +8,8 @@ def register(commands, train_commands) -> None:
     bench = commands.add_parser("bench", help="run a grid of tasks x datasets x methods x seeds",
                                 description="Run every unfinished cell of a benchmark grid, each in its own run "
                                 "folder under --out; finished cells are skipped, unfinished ones resume.")
-    bench.add_argument("--grid", required=True, help="tiny, reduced, claim, labels, paper, or a JSON file of grid fields")
+    bench.add_argument("--grid", required=True,
+                       help="tiny, reduced, claim, labels, prior, paper, or a JSON file of grid fields")
     bench.add_argument("--out", required=True, help="the benchmark folder (datasets, runs, report)")
     bench.add_argument("--backend", default="auto", help="local (a process pool), ray, or auto (default: ray "
                        "when RAY_ADDRESS names a cluster, else local)")
