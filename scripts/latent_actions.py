@@ -7,7 +7,10 @@ the mean absolute error of the actions decoded from each posterior's mean, besid
 decoded from the prior's mean, and the dataset's mean action. The IDM of a C-LAP model, or of a LAWM one
 trained on labeled trajectories alone, is never trained: its columns are left out. The last two columns say how
 much the dynamics heed the actions: the open-loop error of the observations 10 steps ahead (after 5 filtered
-steps) with the true actions and with another window's.
+steps) with the true actions and with another window's. Two more say whether the policy can reach the data's
+latent actions: it acts inside mu_p(s) +- support * sigma_p(s) (``lawm.latent_policy.policy``), so they give the
+share of posterior means q(u | s, a) inside that box, and the error of the actions decoded from them once clipped
+into it; the last, the prior's mean sigma_p(s), says how wide the box is (1 under N(0, I)).
 
 Usage: python scripts/latent_actions.py RUN_DIR... [--dataset FILE] [--windows 256] [--seed 0]
 """
@@ -21,7 +24,7 @@ from lawm.evaluation import load_policy
 
 
 @torch.no_grad()
-def measure(model, batch: dict, idm_trained: bool) -> dict[str, float]:
+def measure(model, batch: dict, idm_trained: bool, support: float) -> dict[str, float]:
     actions = batch["true_actions"]
     labeled = torch.ones(len(actions), dtype=torch.bool)
     embeds = model.embed(batch["observations"])
@@ -33,8 +36,11 @@ def measure(model, batch: dict, idm_trained: bool) -> dict[str, float]:
         return float((model.decode_action(feature, latent) - actions).abs().mean())
 
     mean_action = actions.mean((0, 1))
+    box = ((posterior.mean - prior.mean) / prior.std).clamp(-support, support) * prior.std + prior.mean
     row = dict(kl_posterior=float(posterior.kl(prior).mean()), error_posterior=error(posterior.mean),
-               error_prior_mean=error(prior.mean), error_mean_action=float((actions - mean_action).abs().mean()))
+               error_prior_mean=error(prior.mean), error_mean_action=float((actions - mean_action).abs().mean()),
+               in_support=float((box == posterior.mean).all(-1).float().mean()), error_clipped=error(box),
+               prior_std=float(prior.std.mean()))
     if idm_trained:
         idm = model.latent_inverse_dynamics(feature, embeds[:, 1:])
         row.update(kl_idm=float(idm.kl(prior).mean()), error_idm=error(idm.mean))
@@ -59,8 +65,9 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     print("| run | windows | KL, posterior | KL, IDM | error, posterior | error, IDM | error, prior mean "
-          "| error, mean action | open loop, true actions | open loop, shuffled actions |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| error, mean action | open loop, true actions | open loop, shuffled actions | posterior in support "
+          "| error, posterior clipped to support | prior std |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for run in args.runs:
         agent, config = load_policy(run)
         model = agent.model
@@ -72,12 +79,13 @@ def main() -> None:
         for kind, labeled in (("labeled", True), ("action-free", False)):
             if not (dataset.label_mask == labeled).any():
                 continue
-            r = measure(model, sampler.sample(args.windows, labeled=labeled), idm_trained)
+            r = measure(model, sampler.sample(args.windows, labeled=labeled), idm_trained, config["support"])
             r.update(heeds_actions(model, long_windows.sample(args.windows, labeled=labeled)))
             idm = (f"{r['kl_idm']:.2f}", f"{r['error_idm']:.3f}") if "kl_idm" in r else ("", "")
             print(f"| {run} | {kind} | {r['kl_posterior']:.2f} | {idm[0]} | {r['error_posterior']:.3f} | {idm[1]} | "
                   f"{r['error_prior_mean']:.3f} | {r['error_mean_action']:.3f} | {r['open_loop_true']:.3f} | "
-                  f"{r['open_loop_shuffled']:.3f} |")
+                  f"{r['open_loop_shuffled']:.3f} | {r['in_support']:.2f} | {r['error_clipped']:.3f} | "
+                  f"{r['prior_std']:.2f} |")
 
 
 if __name__ == "__main__":

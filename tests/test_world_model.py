@@ -244,9 +244,11 @@ def test_the_latent_action_diagnostics_read_a_finished_run(lawm_run, dataset_pat
     rows = latent_action_rows(lawm_run, dataset_path)
     assert [row[0].strip() for row in rows] == ["labeled", "action-free"]
     for row in rows:  # two KLs, four mean absolute errors of actions in [-1, 1] and two open-loop errors
-        kls, errors, open_loop = [float(v) for v in row[1:3]], [float(v) for v in row[3:7]], row[7:]
+        kls, errors, open_loop = [float(v) for v in row[1:3]], [float(v) for v in row[3:7]], row[7:9]
         assert all(kl >= 0 for kl in kls) and all(0 <= error <= 2 for error in errors)
         assert len(open_loop) == 2 and all(float(mse) > 0 for mse in open_loop)
+        inside, clipped, prior_std = map(float, row[9:])  # the policy's box: LAWM's is N(0, I)'s +-2
+        assert 0 <= inside <= 1 and 0 <= clipped <= 2 and prior_std == 1.0
 
 
 def test_the_diagnostics_leave_out_an_idm_that_never_trained(dataset, dataset_path, tmp_path):
