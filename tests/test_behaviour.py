@@ -52,6 +52,21 @@ def test_resume_continues_from_the_saved_step_as_if_never_stopped(tmp_path, monk
         torch.testing.assert_close(whole[name], split[name], rtol=0, atol=0)
 
 
+def test_a_finished_run_taken_further_trains_as_one_longer_run(tmp_path):
+    """A run that ended at ``steps`` without reaching its stop return (hopper-stand's replay seed 4) goes on
+    from its checkpoint once ``steps`` grows, to the same snapshots as a run that had the larger limit."""
+    train_behaviour(tiny("pendulum-swingup", steps=1000), tmp_path / "grown", progress=False)
+    train_behaviour(tiny("pendulum-swingup", steps=1500), tmp_path / "grown", progress=False)
+    train_behaviour(tiny("pendulum-swingup", steps=1500), tmp_path / "whole", progress=False)
+    assert [s["step"] for s in snapshots(tmp_path / "grown")] == [500, 1000, 1500]
+    whole = torch.load(tmp_path / "whole" / "snapshots" / "step_0001500.pt")
+    grown = torch.load(tmp_path / "grown" / "snapshots" / "step_0001500.pt")
+    for name in whole:
+        torch.testing.assert_close(whole[name], grown[name], rtol=0, atol=0)
+    with pytest.raises(LawmError, match="was made with steps=1500, not 1000"):
+        train_behaviour(tiny("pendulum-swingup", steps=1000), tmp_path / "grown", progress=False)
+
+
 def test_a_run_ends_at_its_first_snapshot_with_the_stop_return_and_stays_ended(tmp_path):
     config = tiny("walker-walk", steps=1500, checkpoint_every=1000, stop_at_return=1.0)
     train_behaviour(config, tmp_path / "sac", progress=False)
@@ -116,17 +131,17 @@ def policies(tmp_path_factory):
 
 
 def test_replay_runs_export_up_to_their_medium_level_and_roll_out_evenly(policies, tmp_path):
-    """Two replay runs (seeds 1, 2) beside the SAC folder: medium-replay rolls out their snapshots alone, the
-    same number of episodes from each."""
+    """Two replay runs (seeds 1, 2; their step limits differ, which changes nothing up to their ends) beside
+    the SAC folder: medium-replay rolls out their snapshots alone, the same number of episodes from each."""
     folder = tmp_path / "policies"
     shutil.copytree(policies, folder)
     best = max(s.return_stochastic for s in read_manifest(folder / "pendulum-swingup" / "sac")[1])
-    for seed in (1, 2):
+    for seed, steps in ((1, 1500), (2, 1000)):
         run = tmp_path / f"replay{seed}"
-        train_behaviour(tiny("pendulum-swingup", seed=seed, steps=1500), run, progress=False)
+        train_behaviour(tiny("pendulum-swingup", seed=seed, steps=steps), run, progress=False)
         export_snapshots(run, folder / "pendulum-swingup" / "replay", replay=True)
         medium = next((s.step for s in read_manifest(run / "snapshots")[1]
-                       if s.return_stochastic >= MEDIUM_TARGET * best), 1500)
+                       if s.return_stochastic >= MEDIUM_TARGET * best), steps)
         assert [s["step"] for s in snapshots(run) if s["step"] <= medium] == [
             s.step for s in read_manifest(folder / "pendulum-swingup" / "replay")[1] if s.run == seed]
     dataset = make_dataset("pendulum-swingup", "medium-replay", episodes=6, seed=0, policies=folder,
@@ -141,6 +156,20 @@ def set_returns(folder, value: float) -> None:
     for snapshot in manifest["snapshots"]:
         snapshot["return_stochastic"] = value
     (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_replay_run_trained_otherwise_than_the_others_is_refused(policies, tmp_path):
+    folder = tmp_path / "policies"
+    shutil.copytree(policies, folder)
+    set_returns(folder / "pendulum-swingup" / "sac", 0.0)  # a medium level of 0: every snapshot is past it
+    for seed, lr in ((1, 3e-4), (2, 1e-3)):
+        run = tmp_path / f"replay{seed}"
+        train_behaviour(tiny("pendulum-swingup", seed=seed, steps=500, lr=lr), run, progress=False)
+        if seed == 1:
+            export_snapshots(run, folder / "pendulum-swingup" / "replay", replay=True)
+    with pytest.raises(LawmError, match="were trained with another config than .*replay2; replay runs differ only"):
+        export_snapshots(run, folder / "pendulum-swingup" / "replay", replay=True)
+    assert {s.run for s in read_manifest(folder / "pendulum-swingup" / "replay")[1]} == {1}
 
 
 def test_a_replay_run_that_never_reached_the_medium_level_is_refused(policies, tmp_path):

@@ -192,7 +192,8 @@ def train_behaviour(config: BehaviourConfig, run_dir: str | Path, progress: bool
     """Train (or resume) a behaviour agent in ``run_dir``; its snapshots land in ``run_dir/snapshots``."""
     config.validate()
     seed_everything(config.seed)
-    run = RunFolder(run_dir, {"algorithm": f"behaviour-{config.algorithm}", **to_dict(config)})
+    # the buffer keeps every step and nothing reads ``steps`` before the end, so a run may be taken further
+    run = RunFolder(run_dir, {"algorithm": f"behaviour-{config.algorithm}", **to_dict(config)}, growable=("steps",))
     agent = OnlineAgent(config, run.path)
     train(run, agent, config.steps, log_every=config.log_every, checkpoint_every=config.checkpoint_every,
           description=f"{config.algorithm} {config.task}", precision=agent.sac.precision,

@@ -221,12 +221,12 @@ def _export_replay_run(run_dir: Path, out: Path, manifest: dict, snapshots: list
         raise LawmError(f"{run_dir} never reached the medium level ({level:.0f}; its best snapshot returned "
                         f"{reached:.0f}), so it is no replay run; train another seed")
     seed = config.pop("seed")
-    config.pop("stop_at_return", None)  # where a run stops does not change how it trains
+    config = _how_it_trains(config)
     keep = [(s.file, replace(s, file=f"seed{seed}/{s.file}", run=seed)) for s, _ in _replay(snapshots, best)]
     others = []
     if (out / "manifest.json").exists():
         earlier, others = read_manifest(out)
-        if earlier["trained_with"] != config:
+        if _how_it_trains(earlier["trained_with"]) != config:
             raise LawmError(f"the replay runs in {out} were trained with another config than {run_dir}; "
                             "replay runs differ only in their seed")
     _copy_snapshots(run_dir, out, keep)
@@ -234,6 +234,12 @@ def _export_replay_run(run_dir: Path, out: Path, manifest: dict, snapshots: list
     write_json(out / "manifest.json", {**shared, "trained_with": config, "snapshots": [
         vars(s) for s in others if s.run != seed] + [vars(s) for _, s in keep]})
     return [s.file for _, s in keep]
+
+
+def _how_it_trains(config: dict) -> dict:
+    """A replay run's config less where it stops (``steps``, ``stop_at_return``): its buffer keeps every step,
+    so a run trains the same up to its end whatever that end is."""
+    return {k: v for k, v in config.items() if k not in ("steps", "stop_at_return")}
 
 
 def _copy_snapshots(run_dir: Path, out: Path, files: list[tuple[str, Snapshot]]) -> None:
