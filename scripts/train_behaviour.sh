@@ -23,8 +23,8 @@ case "$lane" in
     # export cuts it. A snapshot every 2k / 6k / 4k agent steps keeps about 20 of them a run: walker-walk's
     # runs got there after 26k-38k steps, cheetah-run's and hopper-stand's SAC run after about 130k and 80k.
     # (walker-walk's committed runs were stopped by hand at 544, before stop_at_return existed.) Hopper-stand's
-    # runs sit on the floor for long: seeds 1 and 3 got there at 84k and 148k steps, seed 4 peaked at 517 by
-    # 160k (its first limit), so the limit is now 200k.
+    # runs sit on the floor for long: seeds 1-5 got there at 84k, 160k, 148k, 184k and 148k steps (seed 4 once
+    # taken past its first limit of 160k: rerun with a larger steps, a run goes on), so the limit is now 200k.
     task=${3:?task}
     case "$task" in
       walker-walk) steps=50000 every=2000 ;;
