@@ -251,9 +251,12 @@ def test_the_latent_action_diagnostics_read_a_finished_run(lawm_run, dataset_pat
         assert 0 <= inside <= 1 and 0 <= clipped <= 2 and prior_std == 1.0
 
 
+IMAGINED_VALUES = Path(__file__).parents[1] / "scripts" / "imagined_values.py"
+
+
 def test_the_imagined_values_are_the_runs_last_policy_logs_beside_its_score(lawm_run):
-    script = Path(__file__).parents[1] / "scripts" / "imagined_values.py"
-    done = subprocess.run([sys.executable, script, lawm_run, "--last", "2"], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, IMAGINED_VALUES, lawm_run, "--last", "2"], capture_output=True, text=True,
+                          check=True)
     reward, value, score = map(float, done.stdout.splitlines()[2].split("|")[2:-1])
     logs = [m for m in map(json.loads, (lawm_run / "metrics.jsonl").read_text().splitlines()) if "policy/value" in m]
     assert reward == pytest.approx(np.mean([m["policy/imagined_reward"] for m in logs[-2:]]), abs=1e-3)
@@ -263,8 +266,7 @@ def test_the_imagined_values_are_the_runs_last_policy_logs_beside_its_score(lawm
 
 def test_the_imagined_values_refuse_a_folder_without_policy_logs(tmp_path):
     (tmp_path / "metrics.jsonl").write_text(json.dumps({"step": 1, "model/loss": 1.0}) + "\n")
-    script = Path(__file__).parents[1] / "scripts" / "imagined_values.py"
-    done = subprocess.run([sys.executable, script, tmp_path], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, IMAGINED_VALUES, tmp_path], capture_output=True, text=True)
     assert done.returncode != 0 and "logs no policy training" in done.stderr
 
 
