@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lawm.common.run import final_evaluation
+
 
 def imagined(run: Path, last: int) -> dict[str, float]:
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
@@ -24,7 +26,7 @@ def imagined(run: Path, last: int) -> dict[str, float]:
         raise SystemExit(f"{run} logs no policy training (policy/value) in metrics.jsonl: not a LAWM or C-LAP run")
     return dict(reward=float(np.mean([m["policy/imagined_reward"] for m in policy])),
                 value=float(np.mean([m["policy/value"] for m in policy])),
-                score=json.loads((run / "eval.json").read_text())["normalized_score"])
+                score=final_evaluation(run)["normalized_score"])
 
 
 def main() -> None:

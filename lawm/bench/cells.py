@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import time
 import traceback
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from lawm.common.files import write_json
+from lawm.common.run import final_evaluation
 from lawm.data import Dataset
 from lawm.data.recipes import KINDS, random_dataset
 from lawm.data.recipes import make_dataset as recipe
@@ -127,5 +127,5 @@ def run_cell(cell: Cell) -> str:
         except BaseException:
             traceback.print_exc()
             raise
-    score = json.loads((run_dir / "eval.json").read_text())["normalized_score"]
+    score = final_evaluation(run_dir)["normalized_score"]
     return f"score {score:.1f} ({time.perf_counter() - start:.0f} s)"

@@ -22,7 +22,7 @@ import numpy as np
 
 from lawm.bench.cells import DATASET_KINDS, LABELS
 from lawm.common.files import atomic_path
-from lawm.common.run import is_finished, saved_config
+from lawm.common.run import final_evaluation, is_finished, saved_config
 from lawm.errors import LawmError
 
 BOOTSTRAP_SAMPLES = 2000
@@ -43,7 +43,7 @@ def _finished_cells(out: str | Path) -> list[tuple[Path, dict]]:
 
 def load_results(out: str | Path) -> list[dict]:
     """One row (task, kind, label_fraction, method, seed, score) per finished cell under ``out``."""
-    return [dict(fields, score=json.loads((folder / "eval.json").read_text())["normalized_score"])
+    return [dict(fields, score=final_evaluation(folder)["normalized_score"])
             for folder, fields in _finished_cells(out)]
 
 

@@ -24,10 +24,8 @@ def register(commands, train_commands) -> None:
 
 
 def _train(args) -> None:
-    import json
-    from pathlib import Path
-
     from lawm.common.config import build
+    from lawm.common.run import final_evaluation
     from lawm.data import Dataset
     from lawm.evaluation import describe
     from lawm.latent_policy import CLAP, LAWM
@@ -38,4 +36,4 @@ def _train(args) -> None:
     dataset = Dataset.load(args.dataset)
     agent = CLAP(config, args.oracle, args.device) if args.method == "clap" else LAWM(config, args.device)
     agent.fit(dataset, args.run, dataset_path=args.dataset, progress=not args.no_progress)
-    print(describe(args.run, json.loads((Path(args.run) / "eval.json").read_text())))
+    print(describe(args.run, final_evaluation(args.run)))

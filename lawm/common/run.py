@@ -102,6 +102,16 @@ def final_state(run_dir: str | Path) -> dict:
     return state
 
 
+def final_evaluation(run_dir: str | Path) -> dict:
+    """The final policy's evaluation that a finished run's training wrote (``eval.json``: returns and the
+    normalized score of ``lawm.evaluation``)."""
+    path = Path(run_dir) / "eval.json"
+    if not path.exists():
+        raise LawmError(f"run folder {run_dir} is not finished (it has no eval.json yet); rerun its training "
+                        "command to finish it")
+    return json.loads(path.read_text())
+
+
 class RunFolder:
     """One training run on disk."""
 
