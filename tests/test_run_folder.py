@@ -17,7 +17,7 @@ import torch
 from conftest import run_lawm
 
 from lawm.common.files import lock_folder, unlock_folder, write_json
-from lawm.common.run import RunFolder, final_state, rng_state, seed_everything, set_rng_state
+from lawm.common.run import RunFolder, final_evaluation, final_state, rng_state, seed_everything, set_rng_state
 from lawm.errors import LawmError
 
 
@@ -49,13 +49,15 @@ def test_a_metric_line_torn_by_a_crash_is_dropped_on_resume(tmp_path):
     assert [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()] == [10, 20]
 
 
-def test_only_a_finished_run_hands_out_its_final_state_even_while_its_folder_is_locked(tmp_path):
+def test_only_a_finished_run_hands_out_its_final_state_and_evaluation_even_while_its_folder_is_locked(tmp_path):
     run = RunFolder(tmp_path, dict(algorithm="td3bc"))
     run.save_checkpoint(dict(step=5))
-    with pytest.raises(LawmError, match="is not finished"):
-        final_state(tmp_path)
+    for final in (final_state, final_evaluation):
+        with pytest.raises(LawmError, match="is not finished"):
+            final(tmp_path)
     run.write_result("eval.json", dict(normalized_score=1.0))
     assert final_state(tmp_path) == dict(step=5)  # the writer still holds the folder's lock
+    assert final_evaluation(tmp_path) == dict(normalized_score=1.0)
 
 
 class Payload:

@@ -93,23 +93,25 @@ def read_checkpoint(run_dir: str | Path) -> dict | None:
         raise LawmError(f"checkpoint {path} cannot be read ({reason})") from None
 
 
+def _unfinished(run_dir: str | Path) -> LawmError:
+    return LawmError(f"run folder {run_dir} is not finished (it has no eval.json yet); rerun its training command "
+                     "to finish it")
+
+
 def final_state(run_dir: str | Path) -> dict:
     """The training state of a finished run: one whose training wrote ``eval.json`` at its end."""
     state = read_checkpoint(run_dir) if is_finished(run_dir) else None
     if state is None:
-        raise LawmError(f"run folder {run_dir} is not finished (it has no eval.json yet); rerun its training "
-                        "command to finish it")
+        raise _unfinished(run_dir)
     return state
 
 
 def final_evaluation(run_dir: str | Path) -> dict:
     """The final policy's evaluation that a finished run's training wrote (``eval.json``: returns and the
     normalized score of ``lawm.evaluation``)."""
-    path = Path(run_dir) / "eval.json"
-    if not path.exists():
-        raise LawmError(f"run folder {run_dir} is not finished (it has no eval.json yet); rerun its training "
-                        "command to finish it")
-    return json.loads(path.read_text())
+    if not is_finished(run_dir):
+        raise _unfinished(run_dir)
+    return json.loads((Path(run_dir) / "eval.json").read_text())
 
 
 class RunFolder:
