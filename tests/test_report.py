@@ -89,6 +89,12 @@ def test_report_gives_per_cell_differences_curves_and_the_label_fraction_curve(t
     row = next(line for line in curve.splitlines() if line.startswith("| 0.05 |"))
     idm, lawm = row.split("|")[5:7]
     assert idm.strip() == "–" and lawm.strip().startswith(f"{np.mean(five):.1f} [")  # no IDM-TD3+BC at 5 % here
+    oracle = [r["score"] for r in load_results(tmp_path) if (r["task"], r["kind"], r["method"])
+              == ("walker-walk", "explore", "clap-oracle")]
+    assert row.split("|")[2].strip() == "–"  # the oracle sees every label: not a point of the 5 % row
+    last = curve.split("![label fractions]")[0].strip().splitlines()[-1].split("|")
+    assert last[1].strip() == "every label (oracles)" and last[2].strip().startswith(f"{np.mean(oracle):.1f} [")
+    assert {text.strip() for text in last[3:-1]} == {"–"} and "(n=3)" in last[2]
 
 
 def test_bootstrap_mean_of_one_seed_is_that_seed():

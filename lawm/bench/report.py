@@ -208,22 +208,36 @@ def difference_table(results: list[dict], fraction: float) -> str | None:
 
 
 def fraction_table(results: list[dict], task: str, kind: str) -> str:
-    """Per label fraction, each method's mean score on one task and dataset with its 95 % bootstrap interval."""
+    """Per label fraction, each method's mean score on one task and dataset with its 95 % bootstrap interval; the
+    oracles, which see every action whatever the fraction, in a last row of their own, pooled over fractions."""
     fractions = _fractions(results, task, kind)
     methods = [m for m in LABELS if any(len(_scores(results, f, m, task, kind)) for f in fractions)]
     lines = ["| label fraction | " + " | ".join(LABELS[m] for m in methods) + " |",
              "|---:|" + "---:|" * len(methods)]
     for f in fractions:
-        texts = []
-        for m in methods:
-            scores = _scores(results, f, m, task, kind)
-            if len(scores):
-                value, low, high = bootstrap_mean(scores)
-                texts.append(f"{value:.1f} [{low:.1f}, {high:.1f}] (n={len(scores)})")
-            else:
-                texts.append("–")
+        texts = [_interval_text(_scores(results, f, m, task, kind) if not _is_oracle(m) else []) for m in methods]
         lines.append(f"| {f:g} | " + " | ".join(texts) + " |")
+    if any(_is_oracle(m) for m in methods):
+        texts = [_interval_text(_oracle_scores(results, m, task, kind) if _is_oracle(m) else []) for m in methods]
+        lines.append("| every label (oracles) | " + " | ".join(texts) + " |")
     return "\n".join(lines)
+
+
+def _interval_text(scores) -> str:
+    if not len(scores):
+        return "–"
+    value, low, high = bootstrap_mean(np.asarray(scores))
+    return f"{value:.1f} [{low:.1f}, {high:.1f}] (n={len(scores)})"
+
+
+def _is_oracle(method: str) -> bool:
+    """Whether a method sees every action of its file, so that its score does not depend on the label fraction."""
+    return method.endswith("oracle")
+
+
+def _oracle_scores(results: list[dict], method: str, task: str, kind: str) -> np.ndarray:
+    """An oracle's scores on one task and dataset at every label fraction: the same data, so one sample."""
+    return np.concatenate([_scores(results, f, method, task, kind) for f in _fractions(results, task, kind)])
 
 
 def _fractions(results: list[dict], task: str, kind: str) -> list[float]:
@@ -294,11 +308,7 @@ def plot_fractions(results: list[dict], path: Path) -> None:
     for ax, (task, kind) in zip(axes, rows):
         fractions = _fractions(results, task, kind)
         for m in LABELS:
-            points = [(f, *bootstrap_mean(s)) for f in fractions if len(s := _scores(results, f, m, task, kind))]
-            if points:
-                f, value, low, high = map(np.array, zip(*points))
-                ax.plot(f, value, "o-", color=COLORS[m], label=LABELS[m])
-                ax.fill_between(f, low, high, color=COLORS[m], alpha=0.2)
+            _draw_fraction_line(ax, results, m, task, kind)
         ax.set(title=f"{task} {kind}", xscale="log", xlabel="label fraction", ylabel="normalized score",
                ylim=(0, 100))
         ax.set_xticks(fractions, [f"{f:g}" for f in fractions], minor=False)
@@ -306,6 +316,24 @@ def plot_fractions(results: list[dict], path: Path) -> None:
         ax.legend(fontsize=7)
     fig.suptitle("mean over seeds, 95 % bootstrap interval", fontsize=9)
     _save(fig, path)
+
+
+def _draw_fraction_line(ax, results: list[dict], method: str, task: str, kind: str) -> None:
+    """One method's mean score against the label fraction with its interval as a band; an oracle's, which does not
+    depend on the fraction, as a dashed level."""
+    if _is_oracle(method):
+        scores = _oracle_scores(results, method, task, kind)
+        if len(scores):
+            value, low, high = bootstrap_mean(scores)
+            ax.axhline(value, ls="--", color=COLORS[method], label=f"{LABELS[method]}, every label")
+            ax.axhspan(low, high, color=COLORS[method], alpha=0.1)
+        return
+    points = [(f, *bootstrap_mean(s)) for f in _fractions(results, task, kind)
+              if len(s := _scores(results, f, method, task, kind))]
+    if points:
+        f, value, low, high = map(np.array, zip(*points))
+        ax.plot(f, value, "o-", color=COLORS[method], label=LABELS[method])
+        ax.fill_between(f, low, high, color=COLORS[method], alpha=0.2)
 
 
 def plot_curves(curves: list[dict], fraction: float, path: Path) -> None:
