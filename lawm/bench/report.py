@@ -133,7 +133,7 @@ def table1(results: list[dict], fraction: float) -> str:
     means = {m: [] for m in methods}
     for i, (task, kind) in enumerate(rows):
         cells = {m: _scores(results, fraction, m, task, kind) for m in methods}
-        best = max((s.mean() for m, s in cells.items() if len(s) and not m.endswith("oracle")), default=None)
+        best = max((s.mean() for m, s in cells.items() if len(s) and not _is_oracle(m)), default=None)
         texts = []
         for m, s in cells.items():
             if not len(s):
@@ -141,7 +141,7 @@ def table1(results: list[dict], fraction: float) -> str:
                 continue
             means[m].append(s.mean())
             text = f"{s.mean():.1f}" + (f" ± {_std(s):.1f}" if len(s) > 1 else "")
-            text = f"**{text}**" if s.mean() == best and not m.endswith("oracle") else text
+            text = f"**{text}**" if s.mean() == best and not _is_oracle(m) else text
             texts.append(text + (f" (n={len(s)})" if len(counts) > 1 else ""))
         shown = task if i == 0 or rows[i - 1][0] != task else ""
         lines.append(f"| {shown} | {kind} | " + " | ".join(texts) + " |")
@@ -224,6 +224,7 @@ def fraction_table(results: list[dict], task: str, kind: str) -> str:
 
 
 def _interval_text(scores) -> str:
+    """Seeds' mean score with its 95 % bootstrap interval and their count, or a dash for no seeds."""
     if not len(scores):
         return "–"
     value, low, high = bootstrap_mean(np.asarray(scores))
