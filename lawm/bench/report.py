@@ -215,19 +215,19 @@ def fraction_table(results: list[dict], task: str, kind: str) -> str:
     lines = ["| label fraction | " + " | ".join(LABELS[m] for m in methods) + " |",
              "|---:|" + "---:|" * len(methods)]
     for f in fractions:
-        texts = [_interval_text(_scores(results, f, m, task, kind) if not _is_oracle(m) else []) for m in methods]
+        texts = ["–" if _is_oracle(m) else _interval_text(_scores(results, f, m, task, kind)) for m in methods]
         lines.append(f"| {f:g} | " + " | ".join(texts) + " |")
     if any(_is_oracle(m) for m in methods):
-        texts = [_interval_text(_oracle_scores(results, m, task, kind) if _is_oracle(m) else []) for m in methods]
+        texts = [_interval_text(_oracle_scores(results, m, task, kind)) if _is_oracle(m) else "–" for m in methods]
         lines.append("| every label (oracles) | " + " | ".join(texts) + " |")
     return "\n".join(lines)
 
 
-def _interval_text(scores) -> str:
+def _interval_text(scores: np.ndarray) -> str:
     """Seeds' mean score with its 95 % bootstrap interval and their count, or a dash for no seeds."""
     if not len(scores):
         return "–"
-    value, low, high = bootstrap_mean(np.asarray(scores))
+    value, low, high = bootstrap_mean(scores)
     return f"{value:.1f} [{low:.1f}, {high:.1f}] (n={len(scores)})"
 
 
