@@ -17,6 +17,7 @@ import os
 import random
 import signal
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from tqdm.auto import tqdm
 
 import lawm.baselines.idm  # noqa: F401 (imported before forking: a fork must not import while threads run)
 import lawm.bench.runner  # noqa: F401
@@ -45,6 +47,7 @@ COMMANDS = {
 GRID = dict(tasks=["walker-walk"], kinds=["random"], methods=["td3bc"], seeds=[0], label_fractions=[0.5],
             episodes=2, preset="tiny")
 UNFIXED = {"train_seconds", "seconds"}  # wall-clock times
+STUCK = 300  # seconds: an attempt still running after this fails the test rather than hang it
 
 
 def start(argv: list[str], log: Path) -> int:
@@ -56,6 +59,9 @@ def start(argv: list[str], log: Path) -> int:
     try:
         os.setsid()
         sys.stdout = sys.stderr = open(log, "a", buffering=1)
+        # Every fork inherits this process's multiprocessing lock of the progress bars: a sibling SIGKILLed
+        # while it held that lock would block this attempt forever. A command started by hand has its own.
+        tqdm.set_lock(threading.RLock())
         torch.set_num_threads(1)
         code = main(argv)
     except BaseException:  # noqa: BLE001 (the child reports through its exit code and log)
@@ -64,10 +70,17 @@ def start(argv: list[str], log: Path) -> int:
         os._exit(code)
 
 
-def wait(pid: int, options: int = 0) -> int | None:
+def wait(pid: int, block: bool = True) -> int | None:
     """The exit status of ``pid`` once it and every process of its group (bench pool workers) have ended;
-    with ``os.WNOHANG``, None while it runs."""
-    done, status = os.waitpid(pid, options)
+    with ``block=False``, None while it runs. One still running after ``STUCK`` seconds is killed and fails."""
+    deadline = time.monotonic() + STUCK
+    done, status = os.waitpid(pid, os.WNOHANG)
+    while block and not done:
+        if time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            pytest.fail(f"an attempt (pid {pid}) still ran after {STUCK} s: it is stuck")
+        time.sleep(0.05)
+        done, status = os.waitpid(pid, os.WNOHANG)
     if not done:
         return None
     deadline = time.monotonic() + 30
@@ -94,7 +107,7 @@ def crash_and_resume(argv: list[str], log: Path, duration: float, rng: random.Ra
         pid = start(argv, log)
         moment = rng.uniform(0.05, 0.5) * duration
         time.sleep(moment)
-        status = wait(pid, os.WNOHANG)
+        status = wait(pid, block=False)
         if status is None:
             os.kill(pid, signal.SIGKILL)
             kills.append(round(moment, 2))
